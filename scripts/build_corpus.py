@@ -1,0 +1,135 @@
+"""Build data/annotated/{train,dev,test}.jsonl from the annotators' files.
+
+The annotators write ``data/annotated/source/*.jsonl`` (see ``check_draft_corpus.py``:
+the interchange format, with jargon given as exact substrings). This script
+
+1. checks every file and turns jargon substrings into character spans;
+2. assigns each transcript to a split, stratified by domain and mindset (about
+   70/15/15). Assignments are kept in ``data/annotated/splits.json``: a transcript keeps
+   its split forever, so the frozen test split never changes when the corpus grows;
+3. writes the three split files, sorted by id.
+
+    python scripts/build_corpus.py [--check-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ANNOTATED = ROOT / "data" / "annotated"
+SOURCE = ANNOTATED / "source"
+SPLITS_FILE = ANNOTATED / "splits.json"
+SPLIT_NAMES = ("train", "dev", "test")
+PROPORTIONS = (0.70, 0.15, 0.15)
+SEED = 20261125
+TRANSCRIPT_KEYS = ("id", "domain", "style", "variant", "meta", "utterances", "mindset", "mindset_rating")
+
+
+def jargon_spans(text: str, terms: list[str]) -> list[dict[str, object]]:
+    """Every occurrence of every term, longest first, without overlaps."""
+    taken: list[tuple[int, int]] = []
+    for term in sorted(set(terms), key=len, reverse=True):
+        for match in re.finditer(re.escape(term), text):
+            start, end = match.span()
+            if any(start < e and s < end for s, e in taken):
+                continue
+            taken.append((start, end))
+    return [{"start": s, "end": e, "label": "jargon"} for s, e in sorted(taken)]
+
+
+def convert(record: dict) -> dict:
+    out = {key: record[key] for key in TRANSCRIPT_KEYS if key in record}
+    utterances = []
+    for utterance in record["utterances"]:
+        item = {"speaker": utterance["speaker"], "text": utterance["text"]}
+        if utterance["speaker"] == "agent":
+            item["labels"] = list(utterance.get("labels", []))
+            spans = jargon_spans(utterance["text"], utterance.get("jargon") or [])
+            if spans:
+                item["spans"] = spans
+        else:
+            item["labels"] = []
+        utterances.append(item)
+    out["utterances"] = utterances
+    return out
+
+
+def load_sources() -> list[dict]:
+    records = []
+    for path in sorted(SOURCE.glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            if line.strip():
+                records.append(convert(json.loads(line)))
+    return records
+
+
+def assign_splits(records: list[dict], existing: dict[str, str]) -> dict[str, str]:
+    """Keep existing assignments; place new transcripts per (domain, mindset) stratum."""
+    assignment = {r["id"]: existing[r["id"]] for r in records if r["id"] in existing}
+    strata: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for record in records:
+        if record["id"] not in assignment:
+            strata[(record.get("domain", ""), record.get("mindset", ""))].append(record["id"])
+    rng = random.Random(SEED)
+    for key in sorted(strata):
+        ids = sorted(strata[key])
+        rng.shuffle(ids)
+        # Fill the stratum towards the target proportions, counting what it already has.
+        have = defaultdict(int)
+        for record in records:
+            stratum = (record.get("domain", ""), record.get("mindset", ""))
+            if stratum == key and record["id"] in assignment:
+                have[assignment[record["id"]]] += 1
+        for tid in ids:
+            total = sum(have.values()) + 1
+            deficits = [PROPORTIONS[i] * total - have[name] for i, name in enumerate(SPLIT_NAMES)]
+            choice = SPLIT_NAMES[max(range(3), key=lambda i: (deficits[i], -i))]
+            assignment[tid] = choice
+            have[choice] += 1
+    return assignment
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check-only", action="store_true", help="report counts, write nothing")
+    args = parser.parse_args(argv)
+    records = load_sources()
+    ids = [r["id"] for r in records]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        print(f"duplicate transcript ids: {sorted(duplicates)[:10]}", file=sys.stderr)
+        return 1
+    existing = json.loads(SPLITS_FILE.read_text("utf-8")) if SPLITS_FILE.exists() else {}
+    assignment = assign_splits(records, existing)
+    by_split: dict[str, list[dict]] = defaultdict(list)
+    for record in sorted(records, key=lambda r: r["id"]):
+        by_split[assignment[record["id"]]].append(record)
+    for name in SPLIT_NAMES:
+        n_utt = sum(len(r["utterances"]) for r in by_split[name])
+        print(f"{name}: {len(by_split[name])} transcripts, {n_utt} utterances")
+    if args.check_only:
+        return 0
+    SPLITS_FILE.write_text(json.dumps(dict(sorted(assignment.items())), indent=0) + "\n", "utf-8")
+    for name in SPLIT_NAMES:
+        path = ANNOTATED / f"{name}.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for record in by_split[name]:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        print(f"wrote {path.relative_to(ROOT)} sha256={sha256(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,4 @@
+"""Package metadata, kept in one place."""
+
+__version__ = "0.1.0"
+__title__ = "klantfocus"

@@ -1,0 +1,122 @@
+"""The notebook API: read, tag, score, and get pandas DataFrames.
+
+Example::
+
+    import klantfocus
+    transcripts = klantfocus.read_transcripts("calls.jsonl")
+    scored = klantfocus.score(transcripts)
+    frame = klantfocus.to_dataframe(scored)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from .constants import TAGS
+from .io.tabular import frame_to_transcripts
+from .io.writers import transcript_rows
+from .pipeline.conversation import tagged_utterances, transcript_to_doc
+from .pipeline.loading import load
+from .scoring.model import MindsetScorer, load_scorer
+from .transcript import Transcript
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from spacy.language import Language
+
+DEFAULT_BATCH_SIZE = 32
+
+
+@lru_cache(maxsize=1)
+def default_pipeline() -> Language:
+    """The shipped pipeline, loaded once per process."""
+    return load()
+
+
+@lru_cache(maxsize=1)
+def default_scorer() -> MindsetScorer:
+    """The shipped scorer, loaded once per process."""
+    return load_scorer()
+
+
+def iter_tagged(
+    transcripts: Iterable[Transcript], nlp: Language | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE
+) -> Iterator[Transcript]:
+    """Tag transcripts lazily, in input order; the inputs are not modified."""
+    nlp = nlp or default_pipeline()
+    pending: list[Transcript] = []
+
+    def run(batch: list[Transcript]) -> Iterator[Transcript]:
+        docs = nlp.pipe((transcript_to_doc(nlp, t) for t in batch), batch_size=batch_size)
+        for transcript, doc in zip(batch, docs, strict=True):
+            yield replace(transcript, utterances=tagged_utterances(doc, transcript))
+
+    for transcript in transcripts:
+        pending.append(transcript)
+        if len(pending) >= batch_size:
+            yield from run(pending)
+            pending = []
+    if pending:
+        yield from run(pending)
+
+
+def tag(transcripts: Iterable[Transcript], nlp: Language | None = None) -> list[Transcript]:
+    """Tag every agent utterance with the codebook tags and their evidence spans."""
+    return list(iter_tagged(transcripts, nlp))
+
+
+def score(
+    transcripts: Iterable[Transcript],
+    nlp: Language | None = None,
+    scorer: MindsetScorer | None = None,
+    *,
+    tagged: bool = False,
+) -> list[Transcript]:
+    """Tag (unless ``tagged=True``) and score: mindset, mindset_score and explanation."""
+    items = list(transcripts) if tagged else tag(transcripts, nlp)
+    return (scorer or default_scorer()).score(items)
+
+
+def to_dataframe(transcripts: Iterable[Transcript]) -> pd.DataFrame:
+    """One row per utterance: ids, speaker, text, a boolean column per tag, evidence.
+
+    ``evidence`` holds a list of ``{"label", "start", "end", "text"}`` per utterance.
+    Transcript-level results (``mindset``, ``mindset_score``) are repeated per row.
+    """
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    for transcript in transcripts:
+        for index, (utterance, row) in enumerate(
+            zip(transcript.utterances, transcript_rows(transcript, flat=False), strict=True)
+        ):
+            row = {"conversation_id": row.pop("conversation_id"), "utterance_index": index, **row}
+            labels = utterance.labels or []
+            for tag_name in TAGS:
+                row[f"tag_{tag_name}"] = tag_name in labels
+            row["labels"] = list(labels)
+            row["evidence"] = [
+                {"label": s.label, "start": s.start, "end": s.end, "text": utterance.text[s.start : s.end]}
+                for s in utterance.spans
+            ]
+            row.pop("spans", None)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def score_dataframe(
+    frame: pd.DataFrame, nlp: Language | None = None, scorer: MindsetScorer | None = None
+) -> pd.DataFrame:
+    """Score a DataFrame in the tabular layout (``conversation_id``, ``speaker``, ``text``).
+
+    Returns the input's rows in the same order with the tag columns, evidence and the
+    transcript-level ``mindset``, ``mindset_score`` and ``explanation`` added.
+    """
+    transcripts = frame_to_transcripts(frame)
+    scored = score(transcripts, nlp, scorer)
+    result = to_dataframe(scored)
+    result.index = frame.index
+    return result

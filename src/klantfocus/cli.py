@@ -1,0 +1,213 @@
+"""The ``klantfocus`` command line: tag, score and evaluate transcripts.
+
+Exit codes: 0 success, 1 unexpected failure, 2 bad input or usage (the message names
+the file, the line or row and the problem).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .about import __version__
+from .constants import INPUT_FORMATS, OUTPUT_FORMATS, TAGS
+from .errors import KlantfocusError, RejectedTranscript, TranscriptFormatError
+
+logger = logging.getLogger("klantfocus")
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _add_input_options(parser: argparse.ArgumentParser, *, many: bool = True) -> None:
+    parser.add_argument("inputs", nargs="+" if many else None, metavar="IN", help="input file(s)")
+    parser.add_argument(
+        "--format", choices=sorted(INPUT_FORMATS), help="input format (default: from the file extension)"
+    )
+    parser.add_argument("--agent-speaker", metavar="NAME", help="WebVTT: the voice name that is the agent")
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="skip bad transcripts instead of stopping; they are listed in the errors file",
+    )
+    parser.add_argument(
+        "--errors", metavar="FILE", help="where --skip-invalid writes rejected transcripts (default: OUT.errors.jsonl)"
+    )
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base", metavar="NAME_OR_PATH", help="run on another Dutch spaCy pipeline, e.g. nl_core_news_sm"
+    )
+    parser.add_argument("--pipeline", metavar="DIR", help="a klantfocus pipeline directory other than the shipped one")
+
+
+def _add_scorer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scorer", metavar="DIR", help="a scorer folder other than the shipped one")
+    parser.add_argument(
+        "--trust-model",
+        action="store_true",
+        help="allow loading a scorer that is not shipped with klantfocus (unpickling runs code)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="klantfocus",
+        description="Tag Dutch customer-service conversations and score the employee's customer focus.",
+    )
+    parser.add_argument("--version", action="version", version=f"klantfocus {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    tag = sub.add_parser("tag", help="tag agent utterances", description="Tag every agent utterance with the codebook tags and evidence spans.")
+    _add_input_options(tag)
+    _add_model_options(tag)
+    tag.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (.jsonl, .csv, .parquet)")
+    tag.add_argument("--output-format", choices=sorted(OUTPUT_FORMATS), help="output format (default: from OUT)")
+
+    score = sub.add_parser(
+        "score",
+        help="tag and score mindset",
+        description="Tag utterances and score each transcript's mindset (0-100, probability of klantgericht). "
+        "Prints a table per transcript; with -o also writes the results.",
+    )
+    _add_input_options(score)
+    _add_model_options(score)
+    _add_scorer_options(score)
+    score.add_argument("-o", "--output", metavar="OUT", help="output file (.jsonl, .csv, .parquet)")
+    score.add_argument("--output-format", choices=sorted(OUTPUT_FORMATS), help="output format (default: from OUT)")
+    score.add_argument("-q", "--quiet", action="store_true", help="do not print the table")
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="evaluate against gold annotations",
+        description="Tag and score gold transcripts and report per-tag precision, recall, F1, support, "
+        "macro-F1, jargon span F1, mindset accuracy, ROC AUC, Brier and Spearman against mindset_rating.",
+    )
+    evaluate.add_argument("gold", metavar="GOLD", help="gold transcripts (JSONL with labels and mindset)")
+    evaluate.add_argument("--predictions", metavar="FILE", help="evaluate this prediction file instead of running the models")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_model_options(evaluate)
+    _add_scorer_options(evaluate)
+    return parser
+
+
+def _read_all(args: argparse.Namespace, rejected: list[RejectedTranscript]) -> Iterator[Any]:
+    from .io import iter_transcripts
+
+    on_invalid = rejected.append if args.skip_invalid else None
+    for path in args.inputs:
+        yield from iter_transcripts(path, format=args.format, agent_speaker=args.agent_speaker, on_invalid=on_invalid)
+
+
+def _nlp(args: argparse.Namespace) -> Any:
+    from .pipeline.loading import load
+
+    return load(args.base, pipeline=args.pipeline)
+
+
+def _scorer(args: argparse.Namespace) -> Any:
+    from .scoring.model import load_scorer
+
+    return load_scorer(args.scorer, trust=args.trust_model) if args.scorer else load_scorer()
+
+
+def _finish_rejected(args: argparse.Namespace, rejected: list[RejectedTranscript]) -> None:
+    if not rejected:
+        return
+    from .io import write_errors
+
+    target = args.errors or (f"{args.output}.errors.jsonl" if getattr(args, "output", None) else "klantfocus-errors.jsonl")
+    write_errors(rejected, target)
+    print(f"skipped {len(rejected)} invalid transcript(s); reasons in {target}", file=sys.stderr)
+
+
+def _table(transcripts: Sequence[Any]) -> str:
+    short = {"open_question": "open", "summary": "samenv", "premature_solution": "voorbar", "jargon": "jargon", "opinion": "mening"}
+    width = max([len("transcript")] + [len(t.id) for t in transcripts])
+    header = f"{'transcript':<{width}}  {'mindset':<13}{'score':>6}" + "".join(f"{short[t]:>9}" for t in TAGS)
+    lines = [header, "-" * len(header)]
+    for t in transcripts:
+        counts = [sum(tag in (u.labels or []) for u in t.utterances) for tag in TAGS]
+        score = "" if t.mindset_score is None else f"{t.mindset_score:.0f}"
+        lines.append(f"{t.id:<{width}}  {t.mindset or '':<13}{score:>6}" + "".join(f"{c:>9}" for c in counts))
+    return "\n".join(lines)
+
+
+def _cmd_tag(args: argparse.Namespace) -> int:
+    from .api import iter_tagged
+    from .io import TranscriptWriter
+
+    rejected: list[RejectedTranscript] = []
+    nlp = _nlp(args)
+    with TranscriptWriter(args.output, format=args.output_format) as writer:
+        writer.write_all(iter_tagged(_read_all(args, rejected), nlp))
+    _finish_rejected(args, rejected)
+    logger.info("tagged %d transcript(s) into %s", writer.count, args.output)
+    return EXIT_OK
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from .api import iter_tagged
+    from .io import TranscriptWriter
+
+    rejected: list[RejectedTranscript] = []
+    nlp, scorer = _nlp(args), _scorer(args)
+    scored = scorer.score(list(iter_tagged(_read_all(args, rejected), nlp)))
+    if args.output:
+        with TranscriptWriter(args.output, format=args.output_format) as writer:
+            writer.write_all(scored)
+    _finish_rejected(args, rejected)
+    if not args.quiet:
+        print(_table(scored))
+    return EXIT_OK
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, format_report
+    from .io import read_transcripts
+
+    gold = read_transcripts(args.gold)
+    if args.predictions:
+        predicted = read_transcripts(args.predictions)
+    else:
+        from .api import tag
+
+        blank = [replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances]) for t in gold]
+        predicted = _scorer(args).score(tag(blank, _nlp(args)))
+    report = evaluate(gold, predicted)
+    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else format_report(report))
+    return EXIT_OK
+
+
+COMMANDS = {"tag": _cmd_tag, "score": _cmd_score, "evaluate": _cmd_evaluate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except TranscriptFormatError as exc:
+        print(f"klantfocus: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KlantfocusError as exc:
+        print(f"klantfocus: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _entry() -> None:  # pragma: no cover
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
