@@ -46,9 +46,10 @@ def _number(value: Any, name: str) -> float | None:
     return int(number) if name == "turn" and number.is_integer() else number
 
 
-def _labels(value: Any) -> list[str] | None:
+def _labels(value: Any) -> list[str]:
+    """A ``labels`` cell: a list, a JSON list, or names joined by ``;`` (empty: none)."""
     if _missing(value):
-        return None
+        return []
     if isinstance(value, list | tuple) or hasattr(value, "tolist"):
         labels = [str(x) for x in (value.tolist() if hasattr(value, "tolist") else value)]
     else:

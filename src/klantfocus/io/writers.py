@@ -54,7 +54,9 @@ def transcript_rows(transcript: Transcript, *, flat: bool) -> list[dict[str, Any
             for tag in TAGS:
                 row[f"tag_{tag}"] = tag in labels
             spans = [s.to_dict() for s in utterance.spans]
-            row["spans"] = json.dumps(spans, ensure_ascii=False) if flat else json.dumps(spans, ensure_ascii=False)
+            # JSON text in both layouts: span objects may carry extra keys, which a
+            # Parquet struct column could not hold consistently.
+            row["spans"] = json.dumps(spans, ensure_ascii=False)
         if transcript.mindset is not None:
             row["mindset"] = transcript.mindset
         if transcript.mindset_score is not None:
