@@ -30,7 +30,16 @@ SPLITS_FILE = ANNOTATED / "splits.json"
 SPLIT_NAMES = ("train", "dev", "test")
 PROPORTIONS = (0.70, 0.15, 0.15)
 SEED = 20261125
-TRANSCRIPT_KEYS = ("id", "domain", "style", "variant", "meta", "utterances", "mindset", "mindset_rating")
+TRANSCRIPT_KEYS = (
+    "id",
+    "domain",
+    "style",
+    "variant",
+    "meta",
+    "utterances",
+    "mindset",
+    "mindset_rating",
+)
 
 
 def jargon_spans(text: str, terms: list[str]) -> list[dict[str, object]]:
@@ -102,7 +111,9 @@ def sha256(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check-only", action="store_true", help="report counts, write nothing")
     args = parser.parse_args(argv)
     records = load_sources()

@@ -35,7 +35,10 @@ MANIFEST = ROOT / "src" / "klantfocus" / "scoring" / "manifest.json"
 
 
 def strip(transcripts):
-    return [replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances]) for t in transcripts]
+    return [
+        replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances])
+        for t in transcripts
+    ]
 
 
 def labels(transcripts):
@@ -43,8 +46,14 @@ def labels(transcripts):
 
 
 def text_baseline(train, test):
-    model = make_pipeline(TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2), LogisticRegression(C=3.0, max_iter=2000))
-    model.fit([" ".join(u.text for u in t.utterances) for t in train], [t.mindset == "klantgericht" for t in train])
+    model = make_pipeline(
+        TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2),
+        LogisticRegression(C=3.0, max_iter=2000),
+    )
+    model.fit(
+        [" ".join(u.text for u in t.utterances) for t in train],
+        [t.mindset == "klantgericht" for t in train],
+    )
     proba = model.predict_proba([" ".join(u.text for u in t.utterances) for t in test])[:, 1]
     y = np.array([t.mindset == "klantgericht" for t in test], dtype=int)
     return {
@@ -55,10 +64,14 @@ def text_baseline(train, test):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "annotated")
     parser.add_argument("--out", type=Path, default=ROOT / "models" / "mindset_scorer")
-    parser.add_argument("--no-manifest", action="store_true", help="do not update the package manifest")
+    parser.add_argument(
+        "--no-manifest", action="store_true", help="do not update the package manifest"
+    )
     args = parser.parse_args(argv)
     files = {name: args.data / f"{name}.jsonl" for name in ("train", "dev", "test")}
     splits = {name: klantfocus.read_transcripts(path) for name, path in files.items()}
@@ -68,26 +81,40 @@ def main(argv=None) -> int:
     best = None
     for C in GRID_C:
         for calibration in GRID_CALIBRATION:
-            scorer = MindsetScorer.fit(tagged["train"], labels(splits["train"]), C=C, calibration=calibration)
+            scorer = MindsetScorer.fit(
+                tagged["train"], labels(splits["train"]), C=C, calibration=calibration
+            )
             proba = scorer.predict_proba(tagged["dev"])
             y = np.array([t.mindset == "klantgericht" for t in splits["dev"]], dtype=int)
             brier = brier_score_loss(y, proba)
-            print(f"C={C:<5} {calibration:<9} dev Brier {brier:.4f}  AUC {roc_auc_score(y, proba):.4f}")
+            print(
+                f"C={C:<5} {calibration:<9} dev Brier {brier:.4f}  AUC {roc_auc_score(y, proba):.4f}"
+            )
             if best is None or brier < best[0]:
                 best = (brier, C, calibration)
     assert best is not None
     _, C, calibration = best
-    scorer = MindsetScorer.fit(tagged["train"], labels(splits["train"]), C=C, calibration=calibration)
+    scorer = MindsetScorer.fit(
+        tagged["train"], labels(splits["train"]), C=C, calibration=calibration
+    )
     metrics = {}
     for name in ("dev", "test"):
         report = evaluate(splits[name], scorer.score(tagged[name]))
         metrics[name] = report["mindset"]
     metrics["test_baseline_tfidf_logreg"] = text_baseline(splits["train"], splits["test"])
-    data = {name: {"path": str(path.relative_to(ROOT)), "sha256": sha256_file(path)} for name, path in files.items()}
-    scorer.meta.update({"tagger_pipeline": nlp.meta.get("name"), "selected": {"C": C, "calibration": calibration}})
+    data = {
+        name: {"path": str(path.relative_to(ROOT)), "sha256": sha256_file(path)}
+        for name, path in files.items()
+    }
+    scorer.meta.update(
+        {"tagger_pipeline": nlp.meta.get("name"), "selected": {"C": C, "calibration": calibration}}
+    )
     digest = scorer.save(args.out, metrics=metrics, data=data)
     if not args.no_manifest:
-        MANIFEST.write_text(json.dumps({"sha256": {"mindset_scorer/scorer.joblib": digest}}, indent=2) + "\n", "utf-8")
+        MANIFEST.write_text(
+            json.dumps({"sha256": {"mindset_scorer/scorer.joblib": digest}}, indent=2) + "\n",
+            "utf-8",
+        )
     print(json.dumps(metrics, indent=2))
     print(f"saved {args.out} (sha256 {digest})")
     return 0

@@ -43,7 +43,10 @@ def default_scorer() -> MindsetScorer:
 
 
 def iter_tagged(
-    transcripts: Iterable[Transcript], nlp: Language | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE
+    transcripts: Iterable[Transcript],
+    nlp: Language | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> Iterator[Transcript]:
     """Tag transcripts lazily, in input order; the inputs are not modified."""
     nlp = nlp or default_pipeline()
@@ -99,7 +102,12 @@ def to_dataframe(transcripts: Iterable[Transcript]) -> pd.DataFrame:
                 row[f"tag_{tag_name}"] = tag_name in labels
             row["labels"] = list(labels)
             row["evidence"] = [
-                {"label": s.label, "start": s.start, "end": s.end, "text": utterance.text[s.start : s.end]}
+                {
+                    "label": s.label,
+                    "start": s.start,
+                    "end": s.end,
+                    "text": utterance.text[s.start : s.end],
+                }
                 for s in utterance.spans
             ]
             row.pop("spans", None)

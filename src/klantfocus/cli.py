@@ -12,7 +12,6 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from .about import __version__
@@ -27,28 +26,42 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 def _add_input_options(parser: argparse.ArgumentParser, *, many: bool = True) -> None:
     parser.add_argument("inputs", nargs="+" if many else None, metavar="IN", help="input file(s)")
     parser.add_argument(
-        "--format", choices=sorted(INPUT_FORMATS), help="input format (default: from the file extension)"
+        "--format",
+        choices=sorted(INPUT_FORMATS),
+        help="input format (default: from the file extension)",
     )
-    parser.add_argument("--agent-speaker", metavar="NAME", help="WebVTT: the voice name that is the agent")
+    parser.add_argument(
+        "--agent-speaker", metavar="NAME", help="WebVTT: the voice name that is the agent"
+    )
     parser.add_argument(
         "--skip-invalid",
         action="store_true",
         help="skip bad transcripts instead of stopping; they are listed in the errors file",
     )
     parser.add_argument(
-        "--errors", metavar="FILE", help="where --skip-invalid writes rejected transcripts (default: OUT.errors.jsonl)"
+        "--errors",
+        metavar="FILE",
+        help="where --skip-invalid writes rejected transcripts (default: OUT.errors.jsonl)",
     )
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--base", metavar="NAME_OR_PATH", help="run on another Dutch spaCy pipeline, e.g. nl_core_news_sm"
+        "--base",
+        metavar="NAME_OR_PATH",
+        help="run on another Dutch spaCy pipeline, e.g. nl_core_news_sm",
     )
-    parser.add_argument("--pipeline", metavar="DIR", help="a klantfocus pipeline directory other than the shipped one")
+    parser.add_argument(
+        "--pipeline",
+        metavar="DIR",
+        help="a klantfocus pipeline directory other than the shipped one",
+    )
 
 
 def _add_scorer_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scorer", metavar="DIR", help="a scorer folder other than the shipped one")
+    parser.add_argument(
+        "--scorer", metavar="DIR", help="a scorer folder other than the shipped one"
+    )
     parser.add_argument(
         "--trust-model",
         action="store_true",
@@ -65,11 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    tag = sub.add_parser("tag", help="tag agent utterances", description="Tag every agent utterance with the codebook tags and evidence spans.")
+    tag = sub.add_parser(
+        "tag",
+        help="tag agent utterances",
+        description="Tag every agent utterance with the codebook tags and evidence spans.",
+    )
     _add_input_options(tag)
     _add_model_options(tag)
-    tag.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (.jsonl, .csv, .parquet)")
-    tag.add_argument("--output-format", choices=sorted(OUTPUT_FORMATS), help="output format (default: from OUT)")
+    tag.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="output file (.jsonl, .csv, .parquet)"
+    )
+    tag.add_argument(
+        "--output-format", choices=sorted(OUTPUT_FORMATS), help="output format (default: from OUT)"
+    )
 
     score = sub.add_parser(
         "score",
@@ -81,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(score)
     _add_scorer_options(score)
     score.add_argument("-o", "--output", metavar="OUT", help="output file (.jsonl, .csv, .parquet)")
-    score.add_argument("--output-format", choices=sorted(OUTPUT_FORMATS), help="output format (default: from OUT)")
+    score.add_argument(
+        "--output-format", choices=sorted(OUTPUT_FORMATS), help="output format (default: from OUT)"
+    )
     score.add_argument("-q", "--quiet", action="store_true", help="do not print the table")
 
     evaluate = sub.add_parser(
@@ -90,8 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tag and score gold transcripts and report per-tag precision, recall, F1, support, "
         "macro-F1, jargon span F1, mindset accuracy, ROC AUC, Brier and Spearman against mindset_rating.",
     )
-    evaluate.add_argument("gold", metavar="GOLD", help="gold transcripts (JSONL with labels and mindset)")
-    evaluate.add_argument("--predictions", metavar="FILE", help="evaluate this prediction file instead of running the models")
+    evaluate.add_argument(
+        "gold", metavar="GOLD", help="gold transcripts (JSONL with labels and mindset)"
+    )
+    evaluate.add_argument(
+        "--predictions",
+        metavar="FILE",
+        help="evaluate this prediction file instead of running the models",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     _add_model_options(evaluate)
     _add_scorer_options(evaluate)
@@ -103,7 +132,9 @@ def _read_all(args: argparse.Namespace, rejected: list[RejectedTranscript]) -> I
 
     on_invalid = rejected.append if args.skip_invalid else None
     for path in args.inputs:
-        yield from iter_transcripts(path, format=args.format, agent_speaker=args.agent_speaker, on_invalid=on_invalid)
+        yield from iter_transcripts(
+            path, format=args.format, agent_speaker=args.agent_speaker, on_invalid=on_invalid
+        )
 
 
 def _nlp(args: argparse.Namespace) -> Any:
@@ -123,20 +154,34 @@ def _finish_rejected(args: argparse.Namespace, rejected: list[RejectedTranscript
         return
     from .io import write_errors
 
-    target = args.errors or (f"{args.output}.errors.jsonl" if getattr(args, "output", None) else "klantfocus-errors.jsonl")
+    target = args.errors or (
+        f"{args.output}.errors.jsonl"
+        if getattr(args, "output", None)
+        else "klantfocus-errors.jsonl"
+    )
     write_errors(rejected, target)
     print(f"skipped {len(rejected)} invalid transcript(s); reasons in {target}", file=sys.stderr)
 
 
 def _table(transcripts: Sequence[Any]) -> str:
-    short = {"open_question": "open", "summary": "samenv", "premature_solution": "voorbar", "jargon": "jargon", "opinion": "mening"}
+    short = {
+        "open_question": "open",
+        "summary": "samenv",
+        "premature_solution": "voorbar",
+        "jargon": "jargon",
+        "opinion": "mening",
+    }
     width = max([len("transcript")] + [len(t.id) for t in transcripts])
-    header = f"{'transcript':<{width}}  {'mindset':<13}{'score':>6}" + "".join(f"{short[t]:>9}" for t in TAGS)
+    header = f"{'transcript':<{width}}  {'mindset':<13}{'score':>6}" + "".join(
+        f"{short[t]:>9}" for t in TAGS
+    )
     lines = [header, "-" * len(header)]
     for t in transcripts:
         counts = [sum(tag in (u.labels or []) for u in t.utterances) for tag in TAGS]
         score = "" if t.mindset_score is None else f"{t.mindset_score:.0f}"
-        lines.append(f"{t.id:<{width}}  {t.mindset or '':<13}{score:>6}" + "".join(f"{c:>9}" for c in counts))
+        lines.append(
+            f"{t.id:<{width}}  {t.mindset or '':<13}{score:>6}" + "".join(f"{c:>9}" for c in counts)
+        )
     return "\n".join(lines)
 
 
@@ -179,7 +224,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         from .api import tag
 
-        blank = [replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances]) for t in gold]
+        blank = [
+            replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances])
+            for t in gold
+        ]
         predicted = _scorer(args).score(tag(blank, _nlp(args)))
     report = evaluate(gold, predicted)
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else format_report(report))
@@ -192,7 +240,10 @@ COMMANDS = {"tag": _cmd_tag, "score": _cmd_score, "evaluate": _cmd_evaluate}
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return COMMANDS[args.command](args)
     except TranscriptFormatError as exc:

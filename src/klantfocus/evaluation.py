@@ -6,6 +6,7 @@ agree (a prediction is always made on the gold file's own utterances).
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,7 +24,9 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def _pairs(gold: Sequence[Transcript], predicted: Sequence[Transcript]) -> list[tuple[Transcript, Transcript]]:
+def _pairs(
+    gold: Sequence[Transcript], predicted: Sequence[Transcript]
+) -> list[tuple[Transcript, Transcript]]:
     by_id = {t.id: t for t in predicted}
     pairs = []
     for g in gold:
@@ -31,7 +34,9 @@ def _pairs(gold: Sequence[Transcript], predicted: Sequence[Transcript]) -> list[
         if p is None:
             raise ValueError(f"no prediction for transcript {g.id!r}")
         if len(p.utterances) != len(g.utterances):
-            raise ValueError(f"transcript {g.id!r}: prediction has a different number of utterances")
+            raise ValueError(
+                f"transcript {g.id!r}: prediction has a different number of utterances"
+            )
         for i, (gu, pu) in enumerate(zip(g.utterances, p.utterances, strict=True)):
             if gu.text != pu.text:
                 raise ValueError(f"transcript {g.id!r}, utterance {i}: texts differ")
@@ -79,7 +84,7 @@ def mindset_metrics(pairs: Sequence[tuple[Transcript, Transcript]]) -> dict[str,
     if not scored:
         return {"n": 0}
     y = np.array([g.mindset == KLANTGERICHT for g, _ in scored], dtype=int)
-    prob = np.array([p.mindset_score / 100 for _, p in scored])
+    prob = np.array([(p.mindset_score or 0.0) / 100 for _, p in scored])
     pred = np.array([p.mindset == KLANTGERICHT for _, p in scored], dtype=int)
     out: dict[str, Any] = {
         "n": len(scored),
@@ -94,11 +99,17 @@ def mindset_metrics(pairs: Sequence[tuple[Transcript, Transcript]]) -> dict[str,
     return out
 
 
-def reliability_table(pairs: Sequence[tuple[Transcript, Transcript]], bins: int = 5) -> list[dict[str, Any]]:
+def reliability_table(
+    pairs: Sequence[tuple[Transcript, Transcript]], bins: int = 5
+) -> list[dict[str, Any]]:
     rows = []
-    data = [(p.mindset_score / 100, g.mindset == KLANTGERICHT) for g, p in pairs if g.mindset and p.mindset_score is not None]
+    data = [
+        (p.mindset_score / 100, g.mindset == KLANTGERICHT)
+        for g, p in pairs
+        if g.mindset and p.mindset_score is not None
+    ]
     edges = np.linspace(0, 1, bins + 1)
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         inside = [(s, y) for s, y in data if lo <= s < hi or (hi == 1.0 and s == 1.0)]
         if inside:
             rows.append(
@@ -120,7 +131,10 @@ def _group(gold: Transcript, key: str) -> str:
 
 
 def evaluate(
-    gold: Sequence[Transcript], predicted: Sequence[Transcript], *, by: Sequence[str] = ("style", "domain")
+    gold: Sequence[Transcript],
+    predicted: Sequence[Transcript],
+    *,
+    by: Sequence[str] = ("style", "domain"),
 ) -> dict[str, Any]:
     """All metrics of a prediction against gold transcripts."""
     pairs = _pairs(gold, predicted)
@@ -146,13 +160,20 @@ def evaluate(
 
 def format_report(report: dict[str, Any]) -> str:
     """A plain-text table of an evaluation report."""
-    lines = [f"transcripts: {report['transcripts']}, agent utterances: {report['agent_utterances']}", ""]
+    lines = [
+        f"transcripts: {report['transcripts']}, agent utterances: {report['agent_utterances']}",
+        "",
+    ]
     lines.append(f"{'tag':<20}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
     for tag, m in report["per_tag"].items():
-        lines.append(f"{tag:<20}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}")
+        lines.append(
+            f"{tag:<20}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}"
+        )
     lines.append(f"{'macro':<20}{'':>10}{'':>10}{report['macro_f1']:>10.3f}")
     js = report["jargon_span"]
-    lines.append(f"{'jargon spans':<20}{js['precision']:>10.3f}{js['recall']:>10.3f}{js['f1']:>10.3f}{js['support']:>10}")
+    lines.append(
+        f"{'jargon spans':<20}{js['precision']:>10.3f}{js['recall']:>10.3f}{js['f1']:>10.3f}{js['support']:>10}"
+    )
     mindset = report.get("mindset", {})
     if mindset.get("n"):
         lines.append("")

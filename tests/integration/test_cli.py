@@ -10,7 +10,9 @@ import pytest
 
 from ..conftest import EXAMPLES
 
-EXAMPLE_FILES = [str(EXAMPLES / n) for n in ("gesprekken.jsonl", "gesprekken.csv", "gesprek.txt", "gesprek.vtt")]
+EXAMPLE_FILES = [
+    str(EXAMPLES / n) for n in ("gesprekken.jsonl", "gesprekken.csv", "gesprek.txt", "gesprek.vtt")
+]
 
 
 def run(*args, check=True):
@@ -50,7 +52,10 @@ def test_tag_to_csv(tmp_path):
 
 def test_bad_input_exit_code_and_message(tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "a", "utterances": [{"speaker": "agent", "text": "hoi"}]}\n{"id": "b", "utterances": [{"speaker": "agent"}]}\n', "utf-8")
+    bad.write_text(
+        '{"id": "a", "utterances": [{"speaker": "agent", "text": "hoi"}]}\n{"id": "b", "utterances": [{"speaker": "agent"}]}\n',
+        "utf-8",
+    )
     result = run("tag", str(bad), "-o", str(tmp_path / "out.jsonl"), check=False)
     assert result.returncode == 2
     assert "bad.jsonl, line 2" in result.stderr and "no 'text'" in result.stderr
@@ -67,9 +72,16 @@ def test_skip_invalid_writes_errors_file(tmp_path):
     out = tmp_path / "out.jsonl"
     result = run("tag", str(bad), "-o", str(out), "--skip-invalid")
     assert [json.loads(x)["id"] for x in out.read_text("utf-8").splitlines()] == ["a", "c"]
-    errors = [json.loads(x) for x in (tmp_path / "out.jsonl.errors.jsonl").read_text("utf-8").splitlines()]
+    errors = [
+        json.loads(x) for x in (tmp_path / "out.jsonl.errors.jsonl").read_text("utf-8").splitlines()
+    ]
     assert errors == [
-        {"source": str(bad), "position": "line 2", "reason": errors[0]["reason"], "transcript_id": None}
+        {
+            "source": str(bad),
+            "position": "line 2",
+            "reason": errors[0]["reason"],
+            "transcript_id": None,
+        }
     ]
     assert "malformed JSON" in errors[0]["reason"]
     assert "skipped 1" in result.stderr
@@ -109,7 +121,11 @@ def test_evaluate_json(tmp_path):
                 "mindset_rating": 5,
                 "utterances": [
                     {"speaker": "customer", "text": "Mijn internet doet het niet.", "labels": []},
-                    {"speaker": "agent", "text": "Wat merkt u daar precies van?", "labels": ["open_question"]},
+                    {
+                        "speaker": "agent",
+                        "text": "Wat merkt u daar precies van?",
+                        "labels": ["open_question"],
+                    },
                 ],
             }
         )
@@ -117,8 +133,16 @@ def test_evaluate_json(tmp_path):
         "utf-8",
     )
     report = json.loads(run("evaluate", str(gold), "--json").stdout)
-    assert set(report["per_tag"]) == {"open_question", "summary", "premature_solution", "jargon", "opinion"}
+    assert set(report["per_tag"]) == {
+        "open_question",
+        "summary",
+        "premature_solution",
+        "jargon",
+        "opinion",
+    }
     assert {"precision", "recall", "f1", "support"} <= set(report["per_tag"]["jargon"])
     assert report["per_tag"]["jargon"]["support"] == 1
     assert "macro_f1" in report and "jargon_span" in report
-    assert {"accuracy", "roc_auc", "spearman_rating"} <= set(report["mindset"]) or report["mindset"]["n"] == 2
+    assert {"accuracy", "roc_auc", "spearman_rating"} <= set(report["mindset"]) or report[
+        "mindset"
+    ]["n"] == 2

@@ -33,13 +33,26 @@ def test_wheel_bundles_models(wheel):
     assert "klantfocus/models/mindset_scorer/scorer.joblib" in names
     assert "klantfocus/scoring/manifest.json" in names
     assert "klantfocus/pipeline/resources/rules_nl.json" in names
-    assert any(n.startswith("klantfocus/models/klantfocus_nl/") for n in names) or not (ROOT / "models" / "klantfocus_nl").exists()
+    assert (
+        any(n.startswith("klantfocus/models/klantfocus_nl/") for n in names)
+        or not (ROOT / "models" / "klantfocus_nl").exists()
+    )
 
 
 def test_installed_wheel_scores_outside_the_checkout(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
         timeout=900,
@@ -52,6 +65,13 @@ def test_installed_wheel_scores_outside_the_checkout(wheel, tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     env.pop("KLANTFOCUS_MODELS_DIR", None)
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "4"

@@ -39,6 +39,8 @@ def test_score_dataframe_keeps_rows_and_order(nlp, scorer):
 
 
 def test_score_explains(nlp, scorer):
-    (scored,) = klantfocus.score(klantfocus.read_transcripts(EXAMPLES / "gesprekken.jsonl")[1:2], nlp, scorer)
+    (scored,) = klantfocus.score(
+        klantfocus.read_transcripts(EXAMPLES / "gesprekken.jsonl")[1:2], nlp, scorer
+    )
     assert scored.mindset == "innerlijk"
     assert scored.explanation and all(isinstance(e["text"], str) for e in scored.explanation)

@@ -19,7 +19,9 @@ def test_components_registered_via_entry_points():
         "[nlp.add_pipe(n) for n in ('klantfocus_conversation', 'klantfocus_jargon', 'klantfocus_utterance_tagger')];"
         "print(nlp.pipe_names)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert "klantfocus_utterance_tagger" in result.stdout
 
 
@@ -42,13 +44,15 @@ def test_no_token_crosses_an_utterance(nlp, conversation):
 
 def test_plain_text_doc_is_one_agent_utterance(nlp):
     doc = nlp("Ik escaleer het ticket naar de tweede lijn.")
-    assert doc._.get(EXT_TAGS) == [["premature_solution", "jargon"]] or doc._.get(EXT_TAGS) == [["jargon"]]
+    assert doc._.get(EXT_TAGS) == [["premature_solution", "jargon"]] or doc._.get(EXT_TAGS) == [
+        ["jargon"]
+    ]
     assert any(span.label_ == "jargon" for span in doc.spans[SPANS_EVIDENCE])
 
 
 def test_results_survive_docbin(nlp, conversation):
     doc = nlp(transcript_to_doc(nlp, conversation))
-    restored = list(DocBin(docs=[doc], store_user_data=True).get_docs(nlp.vocab))[0]
+    restored = next(iter(DocBin(docs=[doc], store_user_data=True).get_docs(nlp.vocab)))
     assert tagged_utterances(restored, conversation) == tagged_utterances(doc, conversation)
 
 
@@ -61,9 +65,13 @@ def test_to_disk_from_disk_round_trip(tmp_path, conversation):
     assert loaded.pipe_names == nlp.pipe_names
     assert "flux-condensator" in loaded.get_pipe("klantfocus_jargon").finder.terms
     doc = loaded(transcript_to_doc(loaded, conversation))
-    assert tagged_utterances(doc, conversation) == tagged_utterances(nlp(transcript_to_doc(nlp, conversation)), conversation)
+    assert tagged_utterances(doc, conversation) == tagged_utterances(
+        nlp(transcript_to_doc(nlp, conversation)), conversation
+    )
     component = loaded.get_pipe("klantfocus_utterance_tagger")
-    again = type(component)(loaded, rules={"unused": True} | component.rules_table).from_bytes(component.to_bytes())
+    again = type(component)(loaded, rules={"unused": True} | component.rules_table).from_bytes(
+        component.to_bytes()
+    )
     assert again.rules_table == component.rules_table
 
 

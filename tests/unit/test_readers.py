@@ -16,7 +16,9 @@ GOOD = {
 
 
 def write_lines(path, *records):
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n", "utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n", "utf-8"
+    )
     return path
 
 
@@ -28,7 +30,9 @@ def test_jsonl(tmp_path):
 
 
 def test_malformed_json_names_file_and_line(tmp_path):
-    path = write_lines(tmp_path / "a.jsonl", GOOD, '{"id": "t-2", "utterances": [', {**GOOD, "id": "t-3"})
+    path = write_lines(
+        tmp_path / "a.jsonl", GOOD, '{"id": "t-2", "utterances": [', {**GOOD, "id": "t-3"}
+    )
     with pytest.raises(TranscriptFormatError) as info:
         read_transcripts(path)
     assert info.value.position == "line 2"
@@ -67,7 +71,11 @@ def test_missing_file(tmp_path):
 def test_wrong_encoding_names_the_line(tmp_path):
     path = tmp_path / "latin.jsonl"
     good = json.dumps(GOOD).encode()
-    bad = json.dumps({**GOOD, "id": "t-2"}, ensure_ascii=False).replace("aangekomen", "aangekomen café").encode("latin-1")
+    bad = (
+        json.dumps({**GOOD, "id": "t-2"}, ensure_ascii=False)
+        .replace("aangekomen", "aangekomen café")
+        .encode("latin-1")
+    )
     path.write_bytes(good + b"\n" + bad + b"\n")
     with pytest.raises(TranscriptFormatError) as info:
         read_transcripts(path)
@@ -115,7 +123,9 @@ def test_csv_bad_row_names_the_row(tmp_path):
 
 def test_csv_conversation_must_be_contiguous(tmp_path):
     path = tmp_path / "a.csv"
-    path.write_text("conversation_id,speaker,text\nc1,klant,hoi\nc2,klant,dag\nc1,agent,hallo\n", "utf-8")
+    path.write_text(
+        "conversation_id,speaker,text\nc1,klant,hoi\nc2,klant,dag\nc1,agent,hallo\n", "utf-8"
+    )
     with pytest.raises(TranscriptFormatError, match="not contiguous"):
         read_transcripts(path)
 

@@ -17,7 +17,13 @@ from sklearn.utils.estimator_checks import (
 
 import klantfocus
 from klantfocus import ModelLoadError, Transcript
-from klantfocus.scoring import FEATURE_NAMES, ConversationFeaturizer, MindsetClassifier, MindsetScorer, load_scorer
+from klantfocus.scoring import (
+    FEATURE_NAMES,
+    ConversationFeaturizer,
+    MindsetClassifier,
+    MindsetScorer,
+    load_scorer,
+)
 from klantfocus.scoring.features import transcript_features
 
 
@@ -39,7 +45,12 @@ def test_classifier_follows_sklearn_contract(estimator, check):
 
 @pytest.mark.parametrize(
     "check",
-    [check_no_attributes_set_in_init, check_parameters_default_constructible, check_get_params_invariance, check_set_params],
+    [
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_get_params_invariance,
+        check_set_params,
+    ],
 )
 def test_featurizer_follows_sklearn_contract(check):
     check("ConversationFeaturizer", ConversationFeaturizer())
@@ -48,8 +59,12 @@ def test_featurizer_follows_sklearn_contract(check):
 def _call(labels_per_agent_turn):
     utterances = []
     for i, labels in enumerate(labels_per_agent_turn):
-        utterances.append({"speaker": "customer", "text": f"Ik heb een vraag nummer {i} over mijn rekening."})
-        utterances.append({"speaker": "agent", "text": f"Antwoord {i} van de medewerker.", "labels": labels})
+        utterances.append(
+            {"speaker": "customer", "text": f"Ik heb een vraag nummer {i} over mijn rekening."}
+        )
+        utterances.append(
+            {"speaker": "agent", "text": f"Antwoord {i} van de medewerker.", "labels": labels}
+        )
     return Transcript.from_dict({"id": "x", "utterances": utterances})
 
 
@@ -66,10 +81,17 @@ def test_features_follow_the_tags():
 
 
 def test_scores_and_dutch_explanations(scorer):
-    inward, focused = scorer.score([_call([["premature_solution", "jargon"], ["opinion"], ["premature_solution"]]), _call([["open_question"], ["summary"], ["open_question"]])])
+    inward, focused = scorer.score(
+        [
+            _call([["premature_solution", "jargon"], ["opinion"], ["premature_solution"]]),
+            _call([["open_question"], ["summary"], ["open_question"]]),
+        ]
+    )
     assert inward.mindset == "innerlijk" and focused.mindset == "klantgericht"
     assert 0 <= inward.mindset_score < 50 <= focused.mindset_score <= 100
-    assert inward.explanation and all({"feature", "effect", "text", "turns"} <= set(e) for e in inward.explanation)
+    assert inward.explanation and all(
+        {"feature", "effect", "text", "turns"} <= set(e) for e in inward.explanation
+    )
     assert any(e["effect"] == "-" for e in inward.explanation)
     assert any("beurt" in e["text"] for e in inward.explanation + focused.explanation)
 
@@ -77,8 +99,16 @@ def test_scores_and_dutch_explanations(scorer):
 @pytest.fixture
 def trained_scorer_dir(tmp_path):
     rng = np.random.default_rng(0)
-    calls = [_call([["open_question"] if rng.random() < 0.5 else ["premature_solution"] for _ in range(3)]) for _ in range(40)]
-    labels = ["klantgericht" if t.utterances[1].labels == ["open_question"] else "innerlijk" for t in calls]
+    calls = [
+        _call(
+            [["open_question"] if rng.random() < 0.5 else ["premature_solution"] for _ in range(3)]
+        )
+        for _ in range(40)
+    ]
+    labels = [
+        "klantgericht" if t.utterances[1].labels == ["open_question"] else "innerlijk"
+        for t in calls
+    ]
     scorer = MindsetScorer.fit(calls, labels)
     scorer.save(tmp_path / "scorer")
     return tmp_path / "scorer"
@@ -110,7 +140,9 @@ def test_tampered_shipped_model_is_refused(tmp_path, monkeypatch):
 
 def test_sklearn_version_mismatch_warns(trained_scorer_dir):
     meta_file = trained_scorer_dir / "meta.json"
-    meta_file.write_text(meta_file.read_text().replace('"sklearn_version": "', '"sklearn_version": "0.0.'))
+    meta_file.write_text(
+        meta_file.read_text().replace('"sklearn_version": "', '"sklearn_version": "0.0.')
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         load_scorer(trained_scorer_dir, trust=True)

@@ -14,7 +14,12 @@ def test_round_trip_keeps_unknown_fields(conversation):
 
 @pytest.mark.parametrize(
     ("spelling", "expected"),
-    [("Agent", "agent"), ("MEDEWERKER", "agent"), ("klant", "customer"), (" Customer ", "customer")],
+    [
+        ("Agent", "agent"),
+        ("MEDEWERKER", "agent"),
+        ("klant", "customer"),
+        (" Customer ", "customer"),
+    ],
 )
 def test_speaker_spellings(spelling, expected):
     assert normalise_speaker(spelling) == expected
@@ -27,15 +32,36 @@ def test_speaker_spellings(spelling, expected):
         ({"id": "a", "utterances": []}, "no utterances"),
         ({"id": "a", "utterances": [{"speaker": "agent"}]}, "no 'text'"),
         ({"id": "a", "utterances": [{"text": "hoi"}]}, "no 'speaker'"),
-        ({"id": "a", "utterances": [{"speaker": "robot", "text": "hoi"}]}, "unknown speaker 'robot'"),
-        ({"id": "a", "utterances": [{"speaker": "agent", "text": "  "}]}, "empty"),
-        ({"id": "a", "utterances": [{"speaker": "agent", "text": "hoi", "labels": ["rude"]}]}, "unknown tag"),
         (
-            {"id": "a", "utterances": [{"speaker": "agent", "text": "hoi", "spans": [{"start": 0, "end": 9, "label": "jargon"}]}]},
+            {"id": "a", "utterances": [{"speaker": "robot", "text": "hoi"}]},
+            "unknown speaker 'robot'",
+        ),
+        ({"id": "a", "utterances": [{"speaker": "agent", "text": "  "}]}, "empty"),
+        (
+            {"id": "a", "utterances": [{"speaker": "agent", "text": "hoi", "labels": ["rude"]}]},
+            "unknown tag",
+        ),
+        (
+            {
+                "id": "a",
+                "utterances": [
+                    {
+                        "speaker": "agent",
+                        "text": "hoi",
+                        "spans": [{"start": 0, "end": 9, "label": "jargon"}],
+                    }
+                ],
+            },
             "outside the text",
         ),
-        ({"id": "a", "mindset": "boos", "utterances": [{"speaker": "agent", "text": "hoi"}]}, "mindset"),
-        ({"id": "a", "mindset_rating": 7, "utterances": [{"speaker": "agent", "text": "hoi"}]}, "mindset_rating"),
+        (
+            {"id": "a", "mindset": "boos", "utterances": [{"speaker": "agent", "text": "hoi"}]},
+            "mindset",
+        ),
+        (
+            {"id": "a", "mindset_rating": 7, "utterances": [{"speaker": "agent", "text": "hoi"}]},
+            "mindset_rating",
+        ),
     ],
 )
 def test_invalid_records_say_what_is_wrong(record, message):

@@ -26,9 +26,12 @@ def iter_decoded_lines(path: Path) -> Iterator[tuple[int, str | TranscriptFormat
             try:
                 yield line_no, raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield line_no, TranscriptFormatError(
-                    str(path),
-                    f"line {line_no}",
-                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-                    "save the file as UTF-8",
+                yield (
+                    line_no,
+                    TranscriptFormatError(
+                        str(path),
+                        f"line {line_no}",
+                        f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                        "save the file as UTF-8",
+                    ),
                 )

@@ -108,13 +108,17 @@ def _iter_jsonl(path: Path) -> Iterator[ReadItem]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield TranscriptFormatError(str(path), where, f"malformed JSON: {exc.msg} (column {exc.colno})")
+            yield TranscriptFormatError(
+                str(path), where, f"malformed JSON: {exc.msg} (column {exc.colno})"
+            )
             continue
         tid = record.get("id") if isinstance(record, dict) else None
         try:
             yield Transcript.from_dict(record)
         except InvalidRecord as exc:
-            yield TranscriptFormatError(str(path), where, str(exc), None if tid is None else str(tid))
+            yield TranscriptFormatError(
+                str(path), where, str(exc), None if tid is None else str(tid)
+            )
 
 
 # Plain text ------------------------------------------------------------------------------
@@ -166,7 +170,9 @@ def _iter_txt(path: Path) -> Iterator[ReadItem]:
                 "'Customer:')",
             )
         elif not match[2]:
-            block_error = TranscriptFormatError(str(path), f"line {line_no}", "utterance text is empty")
+            block_error = TranscriptFormatError(
+                str(path), f"line {line_no}", "utterance text is empty"
+            )
         else:
             block.append((line_no, line))
     yield from flush()
@@ -200,7 +206,9 @@ def _iter_vtt(path: Path, agent_speaker: str | None) -> Iterator[ReadItem]:
             return
         lines.append((line_no, line.rstrip("\r\n")))
     if not lines or not lines[0][1].lstrip("\ufeff").startswith("WEBVTT"):
-        yield TranscriptFormatError(str(path), "line 1", "not a WebVTT file (no 'WEBVTT' header)", path.stem)
+        yield TranscriptFormatError(
+            str(path), "line 1", "not a WebVTT file (no 'WEBVTT' header)", path.stem
+        )
         return
     utterances: list[Utterance] = []
     i = 1
@@ -233,7 +241,8 @@ def _iter_vtt(path: Path, agent_speaker: str | None) -> Iterator[ReadItem]:
         if name is None:
             if not utterances:
                 yield TranscriptFormatError(
-                    str(path), f"line {line_no}",
+                    str(path),
+                    f"line {line_no}",
                     "first cue has no speaker (use <v Name> voice tags or a 'Name:' prefix)",
                     path.stem,
                 )
@@ -245,12 +254,20 @@ def _iter_vtt(path: Path, agent_speaker: str | None) -> Iterator[ReadItem]:
             except InvalidRecord as exc:
                 yield TranscriptFormatError(str(path), f"line {line_no}", str(exc), path.stem)
                 return
-        if utterances and utterances[-1].speaker == speaker and (name is None or name == utterances[-1].extra.get("voice")):
+        if (
+            utterances
+            and utterances[-1].speaker == speaker
+            and (name is None or name == utterances[-1].extra.get("voice"))
+        ):
             previous = utterances[-1]
             previous.text = f"{previous.text} {text}"
             previous.end = end
         else:
-            extra = {"voice": name} if name is not None else {"voice": utterances[-1].extra.get("voice")}
+            extra = (
+                {"voice": name}
+                if name is not None
+                else {"voice": utterances[-1].extra.get("voice")}
+            )
             utterances.append(Utterance(speaker, text, start=start, end=end, extra=extra))
     if not utterances:
         yield TranscriptFormatError(str(path), "", "WebVTT file has no cues with text", path.stem)

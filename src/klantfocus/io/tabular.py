@@ -54,7 +54,11 @@ def _labels(value: Any) -> list[str]:
         labels = [str(x) for x in (value.tolist() if hasattr(value, "tolist") else value)]
     else:
         text = str(value).strip()
-        labels = json.loads(text) if text.startswith("[") else [x.strip() for x in text.split(";") if x.strip()]
+        labels = (
+            json.loads(text)
+            if text.startswith("[")
+            else [x.strip() for x in text.split(";") if x.strip()]
+        )
     unknown = sorted(set(labels) - set(TAGS))
     if unknown:
         raise InvalidRecord(f"unknown tag(s) {unknown} in 'labels'")
@@ -91,7 +95,9 @@ def row_to_utterance(row: Row) -> Utterance:
     return utterance
 
 
-def group_rows(source: str, rows: Iterable[RowItem]) -> Iterator[Transcript | TranscriptFormatError]:
+def group_rows(
+    source: str, rows: Iterable[RowItem]
+) -> Iterator[Transcript | TranscriptFormatError]:
     """Group contiguous rows by ``conversation_id`` into transcripts."""
     current_id: str | None = None
     utterances: list[Utterance] = []
@@ -197,8 +203,11 @@ def iter_csv_transcripts(path: Path) -> Iterator[Transcript | TranscriptFormatEr
             if not values or all(not v.strip() for v in values):
                 continue
             if len(values) != len(header):
-                yield position, TranscriptFormatError(
-                    source, position, f"has {len(values)} fields, the header has {len(header)}"
+                yield (
+                    position,
+                    TranscriptFormatError(
+                        source, position, f"has {len(values)} fields, the header has {len(header)}"
+                    ),
                 )
                 continue
             yield position, dict(zip(header, values, strict=True))

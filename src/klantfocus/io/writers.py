@@ -42,7 +42,11 @@ def transcript_rows(transcript: Transcript, *, flat: bool) -> list[dict[str, Any
             "end": utterance.end,
         }
         for key, value in utterance.extra.items():
-            row[key] = json.dumps(value, ensure_ascii=False) if flat and isinstance(value, dict | list) else value
+            row[key] = (
+                json.dumps(value, ensure_ascii=False)
+                if flat and isinstance(value, dict | list)
+                else value
+            )
         for key in ("agent_id", "date"):
             if key in meta and key not in row:
                 row[key] = meta[key]
@@ -79,7 +83,9 @@ class TranscriptWriter:
         self.format = detect_format(self.path, format, output=True)
         self.count = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+        )
         os.close(fd)
         self._tmp = Path(tmp)
         self._rows: list[dict[str, Any]] = []
@@ -105,7 +111,9 @@ class TranscriptWriter:
             self._handle.close()
         elif self.format == "csv":
             with self._tmp.open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=list(self._columns), extrasaction="ignore")
+                writer = csv.DictWriter(
+                    handle, fieldnames=list(self._columns), extrasaction="ignore"
+                )
                 writer.writeheader()
                 for row in self._rows:
                     writer.writerow({k: ("" if v is None else v) for k, v in row.items()})

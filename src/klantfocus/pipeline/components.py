@@ -18,7 +18,6 @@ import srsly
 from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
-from spacy.util import ensure_path
 
 from ..constants import AGENT, EXT_TAGS, SPANS_EVIDENCE, SPANS_UTTERANCES, TAGS
 from . import extensions as _extensions  # noqa: F401  (registers the attributes)
@@ -63,17 +62,18 @@ class _RuleStatePipe(Pipe):
         return self
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        path = ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / _RULES_FILE, self.rules_table)
+        directory = Path(path)
+        directory.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(directory / _RULES_FILE, self.rules_table)
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> _RuleStatePipe:
-        path = ensure_path(path)
         # JSON only: loading a pipeline never unpickles or executes anything.
-        self._set_rules(json.loads((path / _RULES_FILE).read_text("utf-8")))
+        self._set_rules(json.loads((Path(path) / _RULES_FILE).read_text("utf-8")))
         return self
 
-    def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None) -> None:
+    def initialize(
+        self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None
+    ) -> None:
         return None
 
 
@@ -94,7 +94,9 @@ class ConversationSegmenter(Pipe):
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
         return b""
 
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> ConversationSegmenter:
+    def from_bytes(
+        self, bytes_data: bytes, *, exclude: Iterable[str] = ()
+    ) -> ConversationSegmenter:
         return self
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
@@ -103,14 +105,18 @@ class ConversationSegmenter(Pipe):
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> ConversationSegmenter:
         return self
 
-    def initialize(self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None) -> None:
+    def initialize(
+        self, get_examples: Callable[[], Iterable[Any]], *, nlp: Language | None = None
+    ) -> None:
         return None
 
 
 class JargonTagger(_RuleStatePipe):
     """Adds ``jargon`` evidence spans to agent utterances."""
 
-    def __init__(self, nlp: Language, name: str = "klantfocus_jargon", *, rules: dict[str, Any]) -> None:
+    def __init__(
+        self, nlp: Language, name: str = "klantfocus_jargon", *, rules: dict[str, Any]
+    ) -> None:
         self.name = name
         self._set_rules(rules)
 
@@ -135,7 +141,9 @@ class UtteranceTagger(_RuleStatePipe):
     question (then the agent is giving requested information).
     """
 
-    def __init__(self, nlp: Language, name: str = "klantfocus_utterance_tagger", *, rules: dict[str, Any]) -> None:
+    def __init__(
+        self, nlp: Language, name: str = "klantfocus_utterance_tagger", *, rules: dict[str, Any]
+    ) -> None:
         self.name = name
         self._set_rules(rules)
 
@@ -170,7 +178,10 @@ class UtteranceTagger(_RuleStatePipe):
             ):
                 tags.append("premature_solution")
                 _add_evidence(doc, utterance, cues.evidence["solution"], "premature_solution")
-            if any(ev.label_ == "jargon" and ev.start >= utterance.start and ev.end <= utterance.end for ev in evidence):
+            if any(
+                ev.label_ == "jargon" and ev.start >= utterance.start and ev.end <= utterance.end
+                for ev in evidence
+            ):
                 tags.append("jargon")
             if cues.has("opinion"):
                 tags.append("opinion")

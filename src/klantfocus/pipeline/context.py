@@ -58,7 +58,9 @@ def conversation_context(doc: Doc, rules: DutchCueRules) -> list[UtteranceContex
         if speaker == CUSTOMER:
             text = span.text
             substantive = sum(1 for t in span if t.is_alpha) >= _MIN_ISSUE_TOKENS
-            if (issue is None and substantive) or (issue is not None and rules.opens_new_issue(text)):
+            if (issue is None and substantive) or (
+                issue is not None and rules.opens_new_issue(text)
+            ):
                 issue = 0 if issue is None else issue + 1
                 issue_start = index
                 words = set()

@@ -62,7 +62,9 @@ def tagged_utterances(doc: Doc, transcript: Transcript) -> list[Utterance]:
     tags = doc._.get(EXT_TAGS) or [[] for _ in utterance_spans]
     evidence = list(doc.spans[SPANS_EVIDENCE]) if SPANS_EVIDENCE in doc.spans else []
     out = []
-    for index, (span, utterance) in enumerate(zip(utterance_spans, transcript.utterances, strict=True)):
+    for index, (span, utterance) in enumerate(
+        zip(utterance_spans, transcript.utterances, strict=True)
+    ):
         base = span.start_char
         labels = [t for t in TAGS if t in tags[index]] if utterance.is_agent else []
         spans = []
@@ -72,6 +74,8 @@ def tagged_utterances(doc: Doc, transcript: Transcript) -> list[Utterance]:
                     start = ev.start_char - base
                     end = min(ev.end_char - base, len(utterance.text))
                     spans.append(TextSpan(start, end, ev.label_))
-            spans.sort(key=lambda s: (s.start, s.end, TAGS.index(s.label) if s.label in TAGS else 99))
+            spans.sort(
+                key=lambda s: (s.start, s.end, TAGS.index(s.label) if s.label in TAGS else 99)
+            )
         out.append(replace(utterance, labels=labels, spans=spans, extra=dict(utterance.extra)))
     return out

@@ -24,7 +24,9 @@ class JargonFinder:
             r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in terms) + r")(?![\w])", re.IGNORECASE
         )
         self._patterns = re.compile(
-            r"(?<![\w-])(?:" + "|".join(f"(?:{p})" for p in table["jargon_patterns"]) + r")(?![\w])",
+            r"(?<![\w-])(?:"
+            + "|".join(f"(?:{p})" for p in table["jargon_patterns"])
+            + r")(?![\w])",
             re.IGNORECASE,
         )
         self._explanation = re.compile(
@@ -46,7 +48,9 @@ class JargonFinder:
 
     def explained(self, text: str, hit: Hit) -> bool:
         window = text[hit[1] : hit[1] + _EXPLANATION_WINDOW]
-        return bool(self._explanation.match(window.lstrip(" ")) or self._explanation.search(window[:25]))
+        return bool(
+            self._explanation.match(window.lstrip(" ")) or self._explanation.search(window[:25])
+        )
 
     def find(self, text: str) -> list[Hit]:
         return [h for h in self.candidates(text) if not self.explained(text, h)]

@@ -16,7 +16,11 @@ from ..paths import models_dir
 
 logger = logging.getLogger(__name__)
 
-KLANTFOCUS_COMPONENTS = ("klantfocus_conversation", "klantfocus_jargon", "klantfocus_utterance_tagger")
+KLANTFOCUS_COMPONENTS = (
+    "klantfocus_conversation",
+    "klantfocus_jargon",
+    "klantfocus_utterance_tagger",
+)
 
 
 def _load_spacy(name_or_path: str | Path) -> Language:
@@ -91,7 +95,9 @@ def load(base: str | Path | None = None, *, pipeline: str | Path | None = None) 
         return build_pipeline(spacy.blank("nl"))
     base_nlp = _load_spacy(base)
     if base_nlp.lang != "nl":
-        raise ModelLoadError(f"{base!s} is a {base_nlp.lang!r} pipeline; klantfocus needs Dutch ('nl')")
+        raise ModelLoadError(
+            f"{base!s} is a {base_nlp.lang!r} pipeline; klantfocus needs Dutch ('nl')"
+        )
     source = _load_spacy(pipeline_path) if shipped else None
     logger.info("klantfocus components on base pipeline %s", base)
     return build_pipeline(base_nlp, source)

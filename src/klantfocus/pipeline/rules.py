@@ -24,7 +24,11 @@ _SPLIT = re.compile(r"[^.?!;\n]+[.?!;]*")
 
 def default_rules() -> dict[str, Any]:
     """The shipped Dutch rule table."""
-    text = resources.files("klantfocus.pipeline").joinpath("resources/rules_nl.json").read_text("utf-8")
+    text = (
+        resources.files("klantfocus.pipeline")
+        .joinpath("resources/rules_nl.json")
+        .read_text("utf-8")
+    )
     return json.loads(text)
 
 

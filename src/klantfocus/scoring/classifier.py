@@ -48,13 +48,17 @@ class MindsetClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
-            raise ValueError(f"needs samples of at least 2 classes in the data, but the data contains only one class: {self.classes_.tolist()}")
+            raise ValueError(
+                f"needs samples of at least 2 classes in the data, but the data contains only one class: {self.classes_.tolist()}"
+            )
         self.scaler_ = StandardScaler().fit(X)
         Z = self.scaler_.transform(X)
         self.linear_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=1000)
         self.linear_.fit(Z, y)
         if self.calibration not in (None, "sigmoid", "isotonic"):
-            raise ValueError(f"calibration must be 'sigmoid', 'isotonic' or None, not {self.calibration!r}")
+            raise ValueError(
+                f"calibration must be 'sigmoid', 'isotonic' or None, not {self.calibration!r}"
+            )
         smallest = min(np.sum(y == c) for c in self.classes_)
         folds = min(self.cv, int(smallest))
         self.calibrator_: LogisticRegression | IsotonicRegression | None = None
@@ -68,9 +72,13 @@ class MindsetClassifier(ClassifierMixin, BaseEstimator):
                 method="decision_function",
             )
             if self.calibration == "sigmoid":
-                self.calibrator_ = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), target)
+                self.calibrator_ = LogisticRegression(C=1e4, max_iter=1000).fit(
+                    scores.reshape(-1, 1), target
+                )
             else:
-                self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, target)
+                self.calibrator_ = IsotonicRegression(
+                    out_of_bounds="clip", y_min=0.0, y_max=1.0
+                ).fit(scores, target)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:

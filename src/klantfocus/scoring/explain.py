@@ -15,7 +15,9 @@ TOP_N = 3
 
 
 def _turns(transcript: Transcript, tag: str) -> list[int]:
-    return [i + 1 for i, u in enumerate(transcript.utterances) if u.is_agent and tag in (u.labels or [])]
+    return [
+        i + 1 for i, u in enumerate(transcript.utterances) if u.is_agent and tag in (u.labels or [])
+    ]
 
 
 def _list(turns: list[int], limit: int = 4) -> str:
@@ -39,7 +41,9 @@ def _jargon_words(transcript: Transcript, limit: int = 3) -> list[str]:
     return words[:limit]
 
 
-def describe(feature: str, value: float, towards_customer: bool, transcript: Transcript) -> tuple[str, list[int]]:
+def describe(
+    feature: str, value: float, towards_customer: bool, transcript: Transcript
+) -> tuple[str, list[int]]:
     """A Dutch sentence for one feature of one transcript, and the turns behind it."""
     agent_turns = [i + 1 for i, u in enumerate(transcript.utterances) if u.is_agent]
     if feature.startswith("rate_"):
@@ -48,12 +52,21 @@ def describe(feature: str, value: float, towards_customer: bool, transcript: Tra
         n = len(turns)
         if tag == "open_question":
             if n == 0:
-                return "Geen open vragen gesteld: de klant kreeg weinig ruimte om het eigen verhaal te doen.", []
+                return (
+                    "Geen open vragen gesteld: de klant kreeg weinig ruimte om het eigen verhaal te doen.",
+                    [],
+                )
             return f"Stelde {_times(n, 'open vraag', 'open vragen')} ({_list(turns)}).", turns
         if tag == "summary":
             if n == 0:
-                return "Vatte niet samen wat de klant zei, dus checkte niet of de vraag goed begrepen was.", []
-            return f"Vatte {_times(n, 'keer', 'keer')} samen wat de klant zei ({_list(turns)}).", turns
+                return (
+                    "Vatte niet samen wat de klant zei, dus checkte niet of de vraag goed begrepen was.",
+                    [],
+                )
+            return (
+                f"Vatte {_times(n, 'keer', 'keer')} samen wat de klant zei ({_list(turns)}).",
+                turns,
+            )
         if tag == "premature_solution":
             if n == 0:
                 return "Kwam niet met oplossingen voordat de vraag van de klant verkend was.", []
@@ -71,7 +84,10 @@ def describe(feature: str, value: float, towards_customer: bool, transcript: Tra
         if tag == "opinion":
             if n == 0:
                 return "Gaf geen eigen oordeel over de klant of de situatie.", []
-            return f"Gaf {_times(n, 'keer', 'keer')} een eigen mening of oordeel ({_list(turns)}).", turns
+            return (
+                f"Gaf {_times(n, 'keer', 'keer')} een eigen mening of oordeel ({_list(turns)}).",
+                turns,
+            )
     if feature == "solution_before_exploration":
         solution = _turns(transcript, "premature_solution")
         if value and solution:
@@ -93,11 +109,15 @@ def describe(feature: str, value: float, towards_customer: bool, transcript: Tra
             return f"De klant kreeg de ruimte: de medewerker sprak {pct}% van de woorden.", []
         return f"De medewerker voerde het woord: {pct}% van alle woorden.", []
     if feature == "longest_agent_turn":
-        lengths = [(len(u.text.split()), i + 1) for i, u in enumerate(transcript.utterances) if u.is_agent]
-        words, turn = max(lengths, default=(0, 0))
+        lengths = [
+            (len(u.text.split()), i + 1) for i, u in enumerate(transcript.utterances) if u.is_agent
+        ]
+        n_words, turn = max(lengths, default=(0, 0))
         if towards_customer:
-            return f"Korte beurten: de langste beurt van de medewerker telde {words} woorden.", [turn]
-        return f"Lange monoloog van de medewerker: {words} woorden in beurt {turn}.", [turn]
+            return f"Korte beurten: de langste beurt van de medewerker telde {n_words} woorden.", [
+                turn
+            ]
+        return f"Lange monoloog van de medewerker: {n_words} woorden in beurt {turn}.", [turn]
     if feature == "confirmed_summary_rate":
         turns = _turns(transcript, "summary")
         if towards_customer and value > 0:

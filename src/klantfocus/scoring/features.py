@@ -29,7 +29,8 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 _CONFIRMATION = re.compile(
-    r"^\W*(ja|jazeker|precies|klopt|inderdaad|exact|juist|dat klopt|zeker|ja precies|yes)\b", re.IGNORECASE
+    r"^\W*(ja|jazeker|precies|klopt|inderdaad|exact|juist|dat klopt|zeker|ja precies|yes)\b",
+    re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
 
@@ -57,7 +58,8 @@ def transcript_features(transcript: Transcript) -> dict[str, float]:
     first_solution = first({"premature_solution"})
     first_exploration = first({"open_question", "summary"})
     features["solution_before_exploration"] = float(
-        first_solution is not None and (first_exploration is None or first_solution < first_exploration)
+        first_solution is not None
+        and (first_exploration is None or first_solution < first_exploration)
     )
     first_open = first({"open_question"})
     features["first_open_question_position"] = 1.0 if first_open is None else first_open / n_agent

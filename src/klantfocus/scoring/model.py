@@ -47,7 +47,10 @@ def sha256_file(path: str | Path) -> str:
 
 def make_scorer_pipeline(**classifier_params: Any) -> Pipeline:
     return Pipeline(
-        [("features", ConversationFeaturizer()), ("classifier", MindsetClassifier(**classifier_params))]
+        [
+            ("features", ConversationFeaturizer()),
+            ("classifier", MindsetClassifier(**classifier_params)),
+        ]
     )
 
 
@@ -59,7 +62,9 @@ class MindsetScorer:
         self.meta = dict(meta or {})
 
     @classmethod
-    def fit(cls, transcripts: Sequence[Transcript], labels: Sequence[str], **params: Any) -> MindsetScorer:
+    def fit(
+        cls, transcripts: Sequence[Transcript], labels: Sequence[str], **params: Any
+    ) -> MindsetScorer:
         pipeline = make_scorer_pipeline(**params)
         y = np.array([1 if label == KLANTGERICHT else 0 for label in labels])
         pipeline.fit(list(transcripts), y)
@@ -94,7 +99,13 @@ class MindsetScorer:
             )
         return out
 
-    def save(self, directory: str | Path, *, metrics: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> str:
+    def save(
+        self,
+        directory: str | Path,
+        *,
+        metrics: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> str:
         """Write the scorer folder; returns the SHA-256 of the model file."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -110,7 +121,9 @@ class MindsetScorer:
             "metrics": metrics or self.meta.get("metrics", {}),
             "data": data or self.meta.get("data", {}),
         }
-        (directory / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        (directory / META_FILE).write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8"
+        )
         self.meta = meta
         return digest
 
