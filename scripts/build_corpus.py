@@ -3,7 +3,9 @@
 The annotators write ``data/annotated/source/*.jsonl`` (see ``check_draft_corpus.py``:
 the interchange format, with jargon given as exact substrings). This script
 
-1. checks every file and turns jargon substrings into character spans;
+1. checks every file and turns jargon substrings into character spans, then applies the
+   adjudicated decisions of the agreement study (``agreement/adjudication.jsonl``),
+   which replace the first annotation where the two passes disagreed;
 2. assigns each transcript to a split, stratified by domain and mindset (about
    70/15/15). Assignments are kept in ``data/annotated/splits.json``: a transcript keeps
    its split forever, so the frozen test split never changes when the corpus grows;
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ANNOTATED = ROOT / "data" / "annotated"
 SOURCE = ANNOTATED / "source"
 SPLITS_FILE = ANNOTATED / "splits.json"
+ADJUDICATION_FILE = ANNOTATED / "agreement" / "adjudication.jsonl"
 SPLIT_NAMES = ("train", "dev", "test")
 PROPORTIONS = (0.70, 0.15, 0.15)
 SEED = 20261125
@@ -71,12 +74,43 @@ def convert(record: dict) -> dict:
     return out
 
 
+def apply_adjudication(records: list[dict]) -> int:
+    """Replace disputed annotations by the adjudicated ones; returns how many changed."""
+    if not ADJUDICATION_FILE.exists():
+        return 0
+    by_id = {r["id"]: r for r in records}
+    changed = 0
+    for line in ADJUDICATION_FILE.read_text("utf-8").splitlines():
+        if not line.strip():
+            continue
+        decision = json.loads(line)
+        record = by_id[decision["id"]]
+        if decision["utterance"] is None:
+            if (record["mindset"], record["mindset_rating"]) != (decision["mindset"], decision["mindset_rating"]):
+                changed += 1
+            record["mindset"], record["mindset_rating"] = decision["mindset"], decision["mindset_rating"]
+            continue
+        utterance = record["utterances"][decision["utterance"]]
+        spans = jargon_spans(utterance["text"], decision.get("jargon") or [])
+        if utterance.get("labels") != decision["labels"] or utterance.get("spans", []) != spans:
+            changed += 1
+        utterance["labels"] = list(decision["labels"])
+        if spans:
+            utterance["spans"] = spans
+        else:
+            utterance.pop("spans", None)
+    return changed
+
+
 def load_sources() -> list[dict]:
     records = []
     for path in sorted(SOURCE.glob("*.jsonl")):
         for line in path.read_text("utf-8").splitlines():
             if line.strip():
                 records.append(convert(json.loads(line)))
+    changed = apply_adjudication(records)
+    if changed:
+        print(f"applied {changed} adjudicated decision(s)")
     return records
 
 

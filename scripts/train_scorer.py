@@ -1,7 +1,8 @@
 """Train the mindset scorer on data/annotated (train), tune on dev, report on test.
 
 The scorer learns from the tags that the shipped pipeline *predicts* (not the gold tags),
-because that is what it sees at run time. Hyper-parameters (C, calibration method) are
+because that is what it sees at run time; on train these are out-of-fold predictions
+(tag models refitted on the other folds), so they are as noisy as on unseen calls. Hyper-parameters (C, calibration method) are
 chosen by Brier score on dev; the frozen test split is only used for the final report,
 next to a TF-IDF + logistic-regression baseline on the raw transcript text.
 
@@ -27,7 +28,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import klantfocus  # noqa: E402
 from klantfocus.evaluation import evaluate  # noqa: E402
+from klantfocus.pipeline.tagger import TrainedTagModel  # noqa: E402
 from klantfocus.scoring.model import MindsetScorer, sha256_file  # noqa: E402
+from klantfocus.training.crossfit import out_of_fold_tags  # noqa: E402
 
 GRID_C = (0.03, 0.1, 0.3, 1.0, 3.0)
 GRID_CALIBRATION = ("sigmoid", "isotonic")
@@ -76,7 +79,12 @@ def main(argv=None) -> int:
     files = {name: args.data / f"{name}.jsonl" for name in ("train", "dev", "test")}
     splits = {name: klantfocus.read_transcripts(path) for name, path in files.items()}
     nlp = klantfocus.load()
-    tagged = {name: klantfocus.tag(strip(items), nlp) for name, items in splits.items()}
+    tagged = {name: klantfocus.tag(strip(items), nlp) for name, items in splits.items() if name != "train"}
+    if isinstance(nlp.get_pipe("klantfocus_utterance_tagger").model, TrainedTagModel):
+        print(f"tagging train with out-of-fold tag models ({args.folds} folds)")
+        tagged["train"] = out_of_fold_tags(nlp, splits["train"], folds=args.folds)
+    else:  # rule-based tagger: nothing was fitted on train, so its tags are honest as they are
+        tagged["train"] = klantfocus.tag(strip(splits["train"]), nlp)
 
     best = None
     for C in GRID_C:

@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from .about import __version__
@@ -124,6 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     _add_model_options(evaluate)
     _add_scorer_options(evaluate)
+    agents = sub.add_parser(
+        "agents",
+        help="per-agent table",
+        description="Tag and score transcripts and write one row per agent (meta.agent_id, or an "
+        "'agent_id' column): calls, mean score with 95%% confidence interval, tag rates and the most "
+        "frequent coaching theme. Prints the table; -o writes CSV or Parquet.",
+    )
+    _add_input_options(agents)
+    _add_model_options(agents)
+    _add_scorer_options(agents)
+    agents.add_argument("-o", "--output", metavar="OUT", help="output table (.csv or .parquet)")
+    agents.add_argument("--scored", action="store_true", help="inputs are already scored (klantfocus score output): do not tag again")
     return parser
 
 
@@ -234,7 +247,30 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"tag": _cmd_tag, "score": _cmd_score, "evaluate": _cmd_evaluate}
+def _cmd_agents(args: argparse.Namespace) -> int:
+    from .agents import agent_table
+
+    rejected: list[RejectedTranscript] = []
+    transcripts = list(_read_all(args, rejected))
+    if not args.scored:
+        from .api import iter_tagged
+
+        transcripts = _scorer(args).score(list(iter_tagged(transcripts, _nlp(args))))
+    table = agent_table(transcripts)
+    if args.output:
+        output = Path(args.output)
+        if output.suffix.lower() in (".parquet", ".pq"):
+            table.to_parquet(output, index=False)
+        elif output.suffix.lower() == ".csv":
+            table.to_csv(output, index=False)
+        else:
+            raise TranscriptFormatError(str(output), "", "the agents table is written as .csv or .parquet")
+    _finish_rejected(args, rejected)
+    print(table.to_string(index=False))
+    return EXIT_OK
+
+
+COMMANDS = {"tag": _cmd_tag, "score": _cmd_score, "evaluate": _cmd_evaluate, "agents": _cmd_agents}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

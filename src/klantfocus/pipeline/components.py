@@ -22,11 +22,12 @@ from spacy.tokens import Doc, Span
 from ..constants import AGENT, EXT_TAGS, SPANS_EVIDENCE, SPANS_UTTERANCES, TAGS
 from . import extensions as _extensions  # noqa: F401  (registers the attributes)
 from .context import conversation_context
-from .jargon import JargonFinder
+from .jargon import JargonFinder, JargonTokenModel
 from .rules import DutchCueRules, Hit, default_rules
-from .tagger import RuleTagModel, TagModel, UtteranceCues
+from .tagger import RuleTagModel, TagModel, TrainedTagModel
 
 _RULES_FILE = "rules.json"
+_MODEL_DIR = "model"
 
 
 def _evidence_group(doc: Doc) -> list[Span]:
@@ -46,7 +47,9 @@ def _add_evidence(doc: Doc, utterance: Span, hits: Iterable[Hit], label: str) ->
 
 
 class _RuleStatePipe(Pipe):
-    """Shared to_disk/from_disk/to_bytes for components whose state is the rule table."""
+    """Serialisation shared by the components whose state is a rule table plus,
+    optionally, a trained model in a ``model/`` folder (JSON and ``.npz`` arrays only:
+    loading a pipeline never unpickles or executes anything)."""
 
     name: str
     rules_table: dict[str, Any]
@@ -54,21 +57,42 @@ class _RuleStatePipe(Pipe):
     def _set_rules(self, table: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def _save_model(self, directory: Path) -> None:
+        return None
+
+    def _load_model(self, directory: Path) -> None:
+        return None
+
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
-        return srsly.msgpack_dumps({"rules": self.rules_table})
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            self.to_disk(tmp)
+            files = {p.relative_to(tmp).as_posix(): p.read_bytes() for p in Path(tmp).rglob("*") if p.is_file()}
+        return srsly.msgpack_dumps(files)
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> _RuleStatePipe:
-        self._set_rules(srsly.msgpack_loads(bytes_data)["rules"])
-        return self
+        import tempfile
+
+        files = srsly.msgpack_loads(bytes_data)
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, content in files.items():
+                target = Path(tmp) / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            return self.from_disk(tmp)
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
         directory = Path(path)
         directory.mkdir(parents=True, exist_ok=True)
         srsly.write_json(directory / _RULES_FILE, self.rules_table)
+        self._save_model(directory / _MODEL_DIR)
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> _RuleStatePipe:
-        # JSON only: loading a pipeline never unpickles or executes anything.
-        self._set_rules(json.loads((Path(path) / _RULES_FILE).read_text("utf-8")))
+        directory = Path(path)
+        self._set_rules(json.loads((directory / _RULES_FILE).read_text("utf-8")))
+        if (directory / _MODEL_DIR).is_dir():
+            self._load_model(directory / _MODEL_DIR)
         return self
 
     def initialize(
@@ -123,27 +147,38 @@ class JargonTagger(_RuleStatePipe):
     def _set_rules(self, table: dict[str, Any]) -> None:
         self.rules_table = table
         self.finder = JargonFinder(table)
+        self.model: JargonTokenModel | None = None
+
+    def _save_model(self, directory: Path) -> None:
+        if self.model is not None:
+            self.model.to_disk(directory)
+
+    def _load_model(self, directory: Path) -> None:
+        self.model = JargonTokenModel.from_disk(directory, self.finder)
+
+    def find(self, utterance: Span) -> list[Hit]:
+        if self.model is not None:
+            return self.model.find(utterance)
+        return self.finder.find(utterance.text)
 
     def __call__(self, doc: Doc) -> Doc:
         if SPANS_UTTERANCES not in doc.spans:
             return doc
         for utterance in doc.spans[SPANS_UTTERANCES]:
             if utterance.label_ == AGENT:
-                _add_evidence(doc, utterance, self.finder.find(utterance.text), "jargon")
+                _add_evidence(doc, utterance, self.find(utterance), "jargon")
         return doc
 
 
 class UtteranceTagger(_RuleStatePipe):
-    """Decides the five tags per agent utterance, in conversation order.
+    """Decides the tags of every agent utterance, in conversation order.
 
-    ``premature_solution``: a solution cue while the open customer issue has not yet been
-    explored by an open question or a summary, unless the customer had just asked a
-    question (then the agent is giving requested information).
+    The decisions come from a :class:`~klantfocus.pipeline.tagger.TagModel`: the trained
+    model when the component has one (saved under ``model/``), the Dutch cue rules
+    otherwise. ``jargon`` is set when the jargon component found a span in the turn.
     """
 
-    def __init__(
-        self, nlp: Language, name: str = "klantfocus_utterance_tagger", *, rules: dict[str, Any]
-    ) -> None:
+    def __init__(self, nlp: Language, name: str = "klantfocus_utterance_tagger", *, rules: dict[str, Any]) -> None:
         self.name = name
         self._set_rules(rules)
 
@@ -152,42 +187,28 @@ class UtteranceTagger(_RuleStatePipe):
         self.rules = DutchCueRules(table)
         self.model: TagModel = RuleTagModel(self.rules)
 
+    def _save_model(self, directory: Path) -> None:
+        if isinstance(self.model, TrainedTagModel):
+            self.model.to_disk(directory)
+
+    def _load_model(self, directory: Path) -> None:
+        self.model = TrainedTagModel.from_disk(directory, self.rules)
+
     def __call__(self, doc: Doc) -> Doc:
         spans = list(doc.spans[SPANS_UTTERANCES]) if SPANS_UTTERANCES in doc.spans else []
         contexts = conversation_context(doc, self.rules)
-        evidence = _evidence_group(doc)
-        explored: set[int | None] = set()
+        jargon_starts = {ev.start for ev in _evidence_group(doc) if ev.label_ == "jargon"}
+        decisions = self.model.tag_conversation(doc, spans, contexts)
         all_tags: list[list[str]] = []
-        for utterance, context in zip(spans, contexts, strict=True):
-            if utterance.label_ != AGENT:
+        for utterance, decision in zip(spans, decisions, strict=True):
+            if decision is None:
                 all_tags.append([])
                 continue
-            cues: UtteranceCues = self.model.predict(utterance, context)
-            tags = []
-            if cues.has("open_question"):
-                tags.append("open_question")
-                _add_evidence(doc, utterance, cues.evidence["open_question"], "open_question")
-            if cues.has("summary"):
-                tags.append("summary")
-                _add_evidence(doc, utterance, cues.evidence["summary"], "summary")
-            if (
-                cues.has("solution")
-                and context.issue is not None
-                and context.issue not in explored
-                and not context.after_customer_question
-            ):
-                tags.append("premature_solution")
-                _add_evidence(doc, utterance, cues.evidence["solution"], "premature_solution")
-            if any(
-                ev.label_ == "jargon" and ev.start >= utterance.start and ev.end <= utterance.end
-                for ev in evidence
-            ):
-                tags.append("jargon")
-            if cues.has("opinion"):
-                tags.append("opinion")
-                _add_evidence(doc, utterance, cues.evidence["opinion"], "opinion")
-            if "open_question" in tags or "summary" in tags:
-                explored.add(context.issue)
+            tags = set(decision.tags)
+            for tag in decision.tags:
+                _add_evidence(doc, utterance, decision.evidence[tag], tag)
+            if any(utterance.start <= start < utterance.end for start in jargon_starts):
+                tags.add("jargon")
             all_tags.append([t for t in TAGS if t in tags])
         doc._.set(EXT_TAGS, all_tags)
         return doc

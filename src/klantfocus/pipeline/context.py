@@ -30,6 +30,7 @@ class UtteranceContext:
     turns_since_issue_start: int
     after_customer_question: bool  # the customer's last turn asked something
     customer_words: frozenset[str] = field(default_factory=frozenset)
+    last_customer_length: int = 0  # words in the customer's last turn (still explaining?)
 
 
 def content_words(span: Span) -> set[str]:
@@ -53,6 +54,7 @@ def conversation_context(doc: Doc, rules: DutchCueRules) -> list[UtteranceContex
     issue_start = 0
     words: set[str] = set()
     last_customer_question = False
+    last_customer_length = 0
     for index, span in enumerate(utterance_spans(doc)):
         speaker = span.label_
         if speaker == CUSTOMER:
@@ -67,6 +69,7 @@ def conversation_context(doc: Doc, rules: DutchCueRules) -> list[UtteranceContex
             if issue is not None:
                 words |= content_words(span)
             last_customer_question = rules.is_customer_question(text)
+            last_customer_length = sum(1 for t in span if t.is_alpha)
         contexts.append(
             UtteranceContext(
                 index=index,
@@ -75,6 +78,7 @@ def conversation_context(doc: Doc, rules: DutchCueRules) -> list[UtteranceContex
                 turns_since_issue_start=index - issue_start if issue is not None else index,
                 after_customer_question=last_customer_question and speaker == AGENT,
                 customer_words=frozenset(words),
+                last_customer_length=last_customer_length,
             )
         )
     return contexts

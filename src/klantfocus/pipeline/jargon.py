@@ -65,3 +65,85 @@ def _merge(hits: Iterable[Hit]) -> list[Hit]:
         else:
             merged.append([start, end])
     return [(s, e) for s, e in merged]
+
+
+class JargonTokenModel:
+    """Token-level jargon classifier; contiguous jargon tokens form one span.
+
+    Its features include the rule candidates above, an unexplained-term cue and the
+    word's frequency in general Dutch (a table shipped with the model), so that it can
+    flag unfamiliar internal words that are not in the lexicon.
+    """
+
+    MODEL_DIR = "token_model"
+    FREQUENCIES_FILE = "frequencies.tsv.gz"
+
+    def __init__(self, finder: JargonFinder, model: Any, frequencies: dict[str, float]) -> None:
+        self.finder = finder
+        self.model = model
+        self.frequencies = frequencies
+
+    def token_feature_lists(self, utterance: Any) -> list[list[str]]:
+        from .features import token_features
+
+        text = utterance.text
+        base = utterance.start_char
+        candidates = self.finder.candidates(text)
+        lists = []
+        for token in utterance:
+            start, end = token.idx - base, token.idx - base + len(token.text)
+            hit = next(((s, e) for s, e in candidates if s < end and start < e), None)
+            explained = hit is not None and self.finder.explained(text, hit)
+            lists.append(token_features(token, self.frequencies, hit is not None, explained))
+        return lists
+
+    def find(self, utterance: Any) -> list[Hit]:
+        tokens = list(utterance)
+        if not tokens:
+            return []
+        probabilities = self.model.probabilities(self.token_feature_lists(utterance))
+        positive = self.model.decide(probabilities)[:, 0]
+        base = utterance.start_char
+        spans: list[Hit] = []
+        current: list[int] | None = None
+        for token, is_jargon in zip(tokens, positive, strict=True):
+            if is_jargon and not token.is_punct and not token.is_space:
+                start, end = token.idx - base, token.idx - base + len(token.text)
+                if current is not None and start - current[1] <= 1:
+                    current[1] = end
+                else:
+                    if current is not None:
+                        spans.append((current[0], current[1]))
+                    current = [start, end]
+            elif not (token.text == "-" and current is not None):
+                if current is not None:
+                    spans.append((current[0], current[1]))
+                current = None
+        if current is not None:
+            spans.append((current[0], current[1]))
+        return spans
+
+    def to_disk(self, directory: Any) -> None:
+        import gzip
+        from pathlib import Path
+
+        directory = Path(directory)
+        self.model.to_disk(directory / self.MODEL_DIR)
+        with gzip.open(directory / self.FREQUENCIES_FILE, "wt", encoding="utf-8") as handle:
+            for word, zipf in self.frequencies.items():
+                handle.write(f"{word}\t{zipf:.1f}\n")
+
+    @classmethod
+    def from_disk(cls, directory: Any, finder: JargonFinder) -> JargonTokenModel:
+        import gzip
+        from pathlib import Path
+
+        from .linear import HashedLinearModel
+
+        directory = Path(directory)
+        frequencies: dict[str, float] = {}
+        with gzip.open(directory / cls.FREQUENCIES_FILE, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                word, _, zipf = line.rstrip("\n").partition("\t")
+                frequencies[word] = float(zipf)
+        return cls(finder, HashedLinearModel.from_disk(directory / cls.MODEL_DIR), frequencies)

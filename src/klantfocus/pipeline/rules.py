@@ -74,6 +74,7 @@ class DutchCueRules:
         self._fillers = re.compile(
             r"^(?:\s*(?:" + "|".join(t["fillers"]) + r")\b[\s,.:!-]*)+", re.IGNORECASE
         )
+        self._filler_word = re.compile(r"^(?:" + "|".join(t["fillers"]) + r")$", re.IGNORECASE)
         self._wh_open = _anchored(f"{w}\\b" for w in t["wh_open"])
         self._wh_closed = _anchored(
             f"(?:{w})\\s+(?:{c})" for w in t["wh_open"] for c in t["wh_closed_after"]
@@ -176,6 +177,15 @@ class DutchCueRules:
             if imperative:
                 hits.append((clause.core_start, clause.core_start + imperative.end()))
         return hits
+
+    def is_filler(self, word: str) -> bool:
+        return bool(self._filler_word.match(word))
+
+    def is_empathic(self, text: str) -> bool:
+        return bool(self._empathy.search(text))
+
+    def is_readback(self, text: str) -> bool:
+        return bool(self._readback.match(text.strip()))
 
     def opens_new_issue(self, text: str) -> bool:
         return bool(self._new_issue.search(text))

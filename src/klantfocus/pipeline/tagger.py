@@ -1,42 +1,63 @@
 """The utterance tag decisions, behind one interface.
 
-A tag model looks at one agent utterance with its conversation context and returns the
-utterance-level *cues* (open question, summary, opinion, solution) with evidence. The
-component then resolves ``premature_solution`` (a solution while the open issue has not
-been explored), which needs the decisions on earlier turns, and adds ``jargon`` from the
-jargon spans. ``RuleTagModel`` is the rule-based model (``klantfocus.rule_tag_model.v1``);
-trained models implement the same :class:`TagModel` protocol.
+A tag model reads a conversation Doc with its context and decides, for every agent
+utterance, which of ``open_question``, ``summary``, ``premature_solution`` and
+``opinion`` apply, each with evidence (character spans relative to the utterance).
+``jargon`` follows from the jargon spans and is added by the component.
+
+- :class:`RuleTagModel` (``klantfocus.rule_tag_model.v1``): the Dutch cue rules.
+- :class:`TrainedTagModel`: linear models trained on the annotated corpus, with the
+  rule cues among their features. Open question, summary and opinion are decided per
+  utterance; ``premature_solution`` is then decided in conversation order, knowing
+  whether the open issue was already explored by a predicted open question or summary.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
+from ..constants import AGENT
 from .context import UtteranceContext, content_words
+from .features import premature_features, utterance_features
+from .linear import HashedLinearModel
 from .rules import DutchCueRules, Hit
-
-CUES = ("open_question", "summary", "opinion", "solution")
 
 _SECOND_PERSON = {"u", "uw", "je", "jij", "jouw", "ge", "gij", "jullie"}
 _MIN_OVERLAP = 3
+UTTERANCE_TAGS = ("open_question", "summary", "opinion")
 
 
 @dataclass
-class UtteranceCues:
-    """Cue decisions for one agent utterance: evidence spans (utterance offsets) per cue."""
+class UtteranceDecision:
+    """Tags of one utterance with their evidence (utterance-relative character spans)."""
 
     evidence: dict[str, list[Hit]] = field(default_factory=dict)
-    scores: dict[str, float] = field(default_factory=dict)
 
-    def has(self, cue: str) -> bool:
-        return bool(self.evidence.get(cue))
+    @property
+    def tags(self) -> list[str]:
+        return [tag for tag, hits in self.evidence.items() if hits]
 
 
 class TagModel(Protocol):
-    def predict(self, utterance: Span, context: UtteranceContext) -> UtteranceCues: ...
+    def tag_conversation(
+        self, doc: Doc, utterances: Sequence[Span], contexts: Sequence[UtteranceContext]
+    ) -> list[UtteranceDecision | None]: ...
+
+
+def _clause_spans(utterance: Span, rules: DutchCueRules) -> list[tuple[Hit, Span]]:
+    out = []
+    for clause in rules.clauses(utterance.text):
+        span = utterance.doc.char_span(
+            utterance.start_char + clause.start, utterance.start_char + clause.end, alignment_mode="expand"
+        )
+        if span is not None and len(span):
+            out.append(((clause.start, clause.end), span))
+    return out
 
 
 class RuleTagModel:
@@ -45,17 +66,30 @@ class RuleTagModel:
     def __init__(self, rules: DutchCueRules) -> None:
         self.rules = rules
 
-    def predict(self, utterance: Span, context: UtteranceContext) -> UtteranceCues:
-        text = utterance.text
-        evidence: dict[str, list[Hit]] = {
-            "open_question": self.rules.find_open_questions(text),
-            "summary": self.rules.find_summaries(text),
-            "opinion": self.rules.find_opinions(text),
-            "solution": self.rules.find_solutions(text),
-        }
-        if not evidence["summary"] and not evidence["open_question"]:
-            evidence["summary"] = self._restatement(utterance, context)
-        return UtteranceCues(evidence, {k: float(bool(v)) for k, v in evidence.items()})
+    def tag_conversation(
+        self, doc: Doc, utterances: Sequence[Span], contexts: Sequence[UtteranceContext]
+    ) -> list[UtteranceDecision | None]:
+        explored: set[int | None] = set()
+        out: list[UtteranceDecision | None] = []
+        for utterance, context in zip(utterances, contexts, strict=True):
+            if utterance.label_ != AGENT:
+                out.append(None)
+                continue
+            text = utterance.text
+            evidence: dict[str, list[Hit]] = {
+                "open_question": self.rules.find_open_questions(text),
+                "summary": self.rules.find_summaries(text),
+                "opinion": self.rules.find_opinions(text),
+            }
+            if not evidence["summary"] and not evidence["open_question"]:
+                evidence["summary"] = self._restatement(utterance, context)
+            solution = self.rules.find_solutions(text)
+            premature = context.issue is not None and context.issue not in explored and not context.after_customer_question
+            evidence["premature_solution"] = solution if premature else []
+            if evidence["open_question"] or evidence["summary"]:
+                explored.add(context.issue)
+            out.append(UtteranceDecision(evidence))
+        return out
 
     def _restatement(self, utterance: Span, context: UtteranceContext) -> list[Hit]:
         """A declarative turn addressed to the customer that reuses their words."""
@@ -66,6 +100,81 @@ class RuleTagModel:
         if self.rules.find_solutions(utterance.text):
             return []
         overlap = content_words(utterance) & context.customer_words
-        if len(overlap) >= _MIN_OVERLAP:
+        return [(0, len(utterance.text))] if len(overlap) >= _MIN_OVERLAP else []
+
+
+class TrainedTagModel:
+    """Linear tag models trained on the corpus (see ``scripts/train_tagger.py``)."""
+
+    UTTERANCE_DIR = "utterance"
+    PREMATURE_DIR = "premature"
+
+    def __init__(self, rules: DutchCueRules, utterance_model: HashedLinearModel, premature_model: HashedLinearModel) -> None:
+        self.rules = rules
+        self.utterance_model = utterance_model
+        self.premature_model = premature_model
+
+    def tag_conversation(
+        self, doc: Doc, utterances: Sequence[Span], contexts: Sequence[UtteranceContext]
+    ) -> list[UtteranceDecision | None]:
+        agent = [i for i, u in enumerate(utterances) if u.label_ == AGENT]
+        base = {i: utterance_features(utterances[i], contexts[i], self.rules) for i in agent}
+        probabilities = self.utterance_model.probabilities([base[i] for i in agent])
+        decided = self.utterance_model.decide(probabilities)
+        out: list[UtteranceDecision | None] = [None] * len(utterances)
+        explored: set[int | None] = set()
+        previous_solution = False
+        for row, i in enumerate(agent):
+            utterance, context = utterances[i], contexts[i]
+            evidence: dict[str, list[Hit]] = {}
+            for j, tag in enumerate(self.utterance_model.labels):
+                evidence[tag] = self._evidence(utterance, context, tag, j) if decided[row, j] else []
+            state_explored = context.issue in explored
+            feats = premature_features(base[i], state_explored, previous_solution, bool(explored))
+            premature_p = self.premature_model.probabilities([feats])
+            premature = bool(self.premature_model.decide(premature_p)[0, 0])
+            evidence["premature_solution"] = (
+                self._premature_evidence(utterance, context, state_explored, previous_solution, bool(explored)) if premature else []
+            )
+            previous_solution = premature or bool(self.rules.find_solutions(utterance.text))
+            if evidence.get("open_question") or evidence.get("summary"):
+                explored.add(context.issue)
+            out[i] = UtteranceDecision(evidence)
+        return out
+
+    def _evidence(self, utterance: Span, context: UtteranceContext, tag: str, column: int) -> list[Hit]:
+        """The clause that, on its own, scores highest for the tag (the whole turn if one)."""
+        clauses = _clause_spans(utterance, self.rules)
+        if len(clauses) <= 1:
             return [(0, len(utterance.text))]
-        return []
+        scores = self.utterance_model.probabilities([utterance_features(span, context, self.rules) for _, span in clauses])[:, column]
+        best = int(scores.argmax())
+        return [clauses[best][0]]
+
+    def _premature_evidence(
+        self, utterance: Span, context: UtteranceContext, explored: bool, previous: bool, explored_any: bool
+    ) -> list[Hit]:
+        rule_hits = self.rules.find_solutions(utterance.text)
+        if rule_hits:
+            return rule_hits
+        clauses = _clause_spans(utterance, self.rules)
+        if len(clauses) <= 1:
+            return [(0, len(utterance.text))]
+        feats = [
+            premature_features(utterance_features(span, context, self.rules), explored, previous, explored_any)
+            for _, span in clauses
+        ]
+        best = int(self.premature_model.probabilities(feats)[:, 0].argmax())
+        return [clauses[best][0]]
+
+    def to_disk(self, directory: Path) -> None:
+        self.utterance_model.to_disk(directory / self.UTTERANCE_DIR)
+        self.premature_model.to_disk(directory / self.PREMATURE_DIR)
+
+    @classmethod
+    def from_disk(cls, directory: Path, rules: DutchCueRules) -> TrainedTagModel:
+        return cls(
+            rules,
+            HashedLinearModel.from_disk(directory / cls.UTTERANCE_DIR),
+            HashedLinearModel.from_disk(directory / cls.PREMATURE_DIR),
+        )

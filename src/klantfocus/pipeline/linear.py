@@ -1,0 +1,84 @@
+"""Linear models over hashed string features, stored as plain arrays.
+
+The weights are saved with ``numpy.savez_compressed`` and read with
+``allow_pickle=False``, plus a JSON header: loading a model never executes code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction import FeatureHasher
+
+WEIGHTS_FILE = "weights.npz"
+HEADER_FILE = "model.json"
+
+
+class HashedLinearModel:
+    """One logistic scorer per label over hashed features, each with its own threshold."""
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        weights: np.ndarray,
+        bias: np.ndarray,
+        thresholds: Sequence[float],
+        n_features: int,
+    ) -> None:
+        if weights.shape != (len(labels), n_features):
+            raise ValueError(f"weights have shape {weights.shape}, expected {(len(labels), n_features)}")
+        self.labels = list(labels)
+        self.weights = weights.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.thresholds = np.asarray(thresholds, dtype=np.float32)
+        self.n_features = n_features
+        self.hasher = FeatureHasher(n_features=n_features, input_type="string", alternate_sign=False)
+
+    def transform(self, feature_lists: Sequence[Sequence[str]]):  # type: ignore[no-untyped-def]
+        return self.hasher.transform(feature_lists)
+
+    def probabilities(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """(n, n_labels) probabilities."""
+        if not feature_lists:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        X = self.transform(feature_lists)
+        logits = np.asarray(X @ self.weights.T) + self.bias
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def decide(self, probabilities: np.ndarray) -> np.ndarray:
+        return probabilities >= self.thresholds
+
+    def to_disk(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(directory / WEIGHTS_FILE, weights=self.weights, bias=self.bias)
+        header = {"labels": self.labels, "thresholds": [float(t) for t in self.thresholds], "n_features": self.n_features}
+        (directory / HEADER_FILE).write_text(json.dumps(header, indent=1) + "\n", "utf-8")
+
+    @classmethod
+    def from_disk(cls, directory: str | Path) -> HashedLinearModel:
+        directory = Path(directory)
+        header = json.loads((directory / HEADER_FILE).read_text("utf-8"))
+        with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as arrays:
+            weights, bias = arrays["weights"], arrays["bias"]
+        return cls(header["labels"], weights, bias, header["thresholds"], int(header["n_features"]))
+
+    def to_bytes(self) -> dict[str, object]:
+        return {
+            "labels": self.labels,
+            "weights": self.weights.tobytes(),
+            "shape": list(self.weights.shape),
+            "bias": self.bias.tobytes(),
+            "thresholds": [float(t) for t in self.thresholds],
+            "n_features": self.n_features,
+        }
+
+    @classmethod
+    def from_bytes(cls, data: dict[str, object]) -> HashedLinearModel:
+        shape = tuple(data["shape"])  # type: ignore[arg-type]
+        weights = np.frombuffer(data["weights"], dtype=np.float32).reshape(shape)  # type: ignore[arg-type]
+        bias = np.frombuffer(data["bias"], dtype=np.float32)  # type: ignore[arg-type]
+        return cls(data["labels"], weights.copy(), bias.copy(), data["thresholds"], int(data["n_features"]))  # type: ignore[arg-type]
