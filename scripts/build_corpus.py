@@ -31,8 +31,8 @@ SOURCE = ANNOTATED / "source"
 SPLITS_FILE = ANNOTATED / "splits.json"
 ADJUDICATION_FILE = ANNOTATED / "agreement" / "adjudication.jsonl"
 SPLIT_NAMES = ("train", "dev", "test")
-PROPORTIONS = (0.70, 0.15, 0.15)
 SEED = 20261125
+SHARE = {"dev": 0.15, "test": 0.15}
 TRANSCRIPT_KEYS = (
     "id",
     "domain",
@@ -115,28 +115,33 @@ def load_sources() -> list[dict]:
 
 
 def assign_splits(records: list[dict], existing: dict[str, str]) -> dict[str, str]:
-    """Keep existing assignments; place new transcripts per (domain, mindset) stratum."""
+    """Keep existing assignments; split new transcripts per (domain, mindset) stratum.
+
+    Each stratum gives 15% to dev and 15% to test, rounded; the rounding remainder is
+    carried to the next stratum so that the totals come out at 70/15/15.
+    """
     assignment = {r["id"]: existing[r["id"]] for r in records if r["id"] in existing}
+    rng = random.Random(SEED)
     strata: dict[tuple[str, str], list[str]] = defaultdict(list)
     for record in records:
         if record["id"] not in assignment:
             strata[(record.get("domain", ""), record.get("mindset", ""))].append(record["id"])
-    rng = random.Random(SEED)
+    carry = {"dev": 0.0, "test": 0.0}
     for key in sorted(strata):
         ids = sorted(strata[key])
         rng.shuffle(ids)
-        # Fill the stratum towards the target proportions, counting what it already has.
-        have = defaultdict(int)
-        for record in records:
-            stratum = (record.get("domain", ""), record.get("mindset", ""))
-            if stratum == key and record["id"] in assignment:
-                have[assignment[record["id"]]] += 1
-        for tid in ids:
-            total = sum(have.values()) + 1
-            deficits = [PROPORTIONS[i] * total - have[name] for i, name in enumerate(SPLIT_NAMES)]
-            choice = SPLIT_NAMES[max(range(3), key=lambda i: (deficits[i], -i))]
-            assignment[tid] = choice
-            have[choice] += 1
+        take = {}
+        for split in ("dev", "test"):
+            wanted = SHARE[split] * len(ids) + carry[split]
+            take[split] = int(round(wanted))
+            carry[split] = wanted - take[split]
+        for position, tid in enumerate(ids):
+            if position < take["dev"]:
+                assignment[tid] = "dev"
+            elif position < take["dev"] + take["test"]:
+                assignment[tid] = "test"
+            else:
+                assignment[tid] = "train"
     return assignment
 
 

@@ -164,9 +164,13 @@ class JargonTagger(_RuleStatePipe):
     def __call__(self, doc: Doc) -> Doc:
         if SPANS_UTTERANCES not in doc.spans:
             return doc
-        for utterance in doc.spans[SPANS_UTTERANCES]:
-            if utterance.label_ == AGENT:
-                _add_evidence(doc, utterance, self.find(utterance), "jargon")
+        agent = [u for u in doc.spans[SPANS_UTTERANCES] if u.label_ == AGENT]
+        if self.model is not None:
+            found = self.model.find_many(agent)
+        else:
+            found = [self.finder.find(u.text) for u in agent]
+        for utterance, hits in zip(agent, found, strict=True):
+            _add_evidence(doc, utterance, hits, "jargon")
         return doc
 
 

@@ -98,11 +98,22 @@ class JargonTokenModel:
         return lists
 
     def find(self, utterance: Any) -> list[Hit]:
+        return self.find_many([utterance])[0]
+
+    def find_many(self, utterances: list[Any]) -> list[list[Hit]]:
+        """Spans per utterance; all tokens of all utterances are scored in one batch."""
+        feature_lists: list[list[str]] = []
+        for utterance in utterances:
+            feature_lists.extend(self.token_feature_lists(utterance))
+        positive = self.model.decide(self.model.probabilities(feature_lists))[:, 0] if feature_lists else []
+        out, offset = [], 0
+        for utterance in utterances:
+            out.append(self._spans(utterance, positive[offset : offset + len(utterance)]))
+            offset += len(utterance)
+        return out
+
+    def _spans(self, utterance: Any, positive: Any) -> list[Hit]:
         tokens = list(utterance)
-        if not tokens:
-            return []
-        probabilities = self.model.probabilities(self.token_feature_lists(utterance))
-        positive = self.model.decide(probabilities)[:, 0]
         base = utterance.start_char
         spans: list[Hit] = []
         current: list[int] | None = None

@@ -17,6 +17,10 @@ WEIGHTS_FILE = "weights.npz"
 HEADER_FILE = "model.json"
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)))
+
+
 class HashedLinearModel:
     """One logistic scorer per label over hashed features, each with its own threshold."""
 
@@ -40,13 +44,21 @@ class HashedLinearModel:
     def transform(self, feature_lists: Sequence[Sequence[str]]):  # type: ignore[no-untyped-def]
         return self.hasher.transform(feature_lists)
 
-    def probabilities(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
-        """(n, n_labels) probabilities."""
+    def logits(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """(n, n_labels) log-odds."""
         if not feature_lists:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         X = self.transform(feature_lists)
-        logits = np.asarray(X @ self.weights.T) + self.bias
-        return 1.0 / (1.0 + np.exp(-logits))
+        return np.asarray(X @ self.weights.T) + self.bias
+
+    def probabilities(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """(n, n_labels) probabilities."""
+        return sigmoid(self.logits(feature_lists))
+
+    def feature_weights(self, feature: str) -> np.ndarray:
+        """The weight of one feature per label (what adding it to a list adds to the log-odds)."""
+        X = self.transform([[feature]])
+        return np.asarray(X @ self.weights.T)[0]
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         return probabilities >= self.thresholds

@@ -24,7 +24,9 @@ from spacy.tokens import Doc, Span
 from ..constants import AGENT
 from .context import UtteranceContext, content_words
 from .features import premature_features, utterance_features
-from .linear import HashedLinearModel
+import numpy as np
+
+from .linear import HashedLinearModel, sigmoid
 from .rules import DutchCueRules, Hit
 
 _SECOND_PERSON = {"u", "uw", "je", "jij", "jouw", "ge", "gij", "jullie"}
@@ -121,6 +123,14 @@ class TrainedTagModel:
         base = {i: utterance_features(utterances[i], contexts[i], self.rules) for i in agent}
         probabilities = self.utterance_model.probabilities([base[i] for i in agent])
         decided = self.utterance_model.decide(probabilities)
+        # premature_solution depends on decisions about earlier turns, but its score is
+        # linear: score both issue states for all turns in one batch, then add the
+        # weights of the two order-dependent flags while walking the conversation.
+        unexplored = self.premature_model.logits([premature_features(base[i], False, False) for i in agent])[:, 0]
+        explored_logits = self.premature_model.logits([premature_features(base[i], True, False) for i in agent])[:, 0]
+        w_any = float(self.premature_model.feature_weights("explored_any")[0])
+        w_previous = float(self.premature_model.feature_weights("prev_agent_solution")[0])
+        threshold = float(self.premature_model.thresholds[0])
         out: list[UtteranceDecision | None] = [None] * len(utterances)
         explored: set[int | None] = set()
         previous_solution = False
@@ -130,11 +140,13 @@ class TrainedTagModel:
             for j, tag in enumerate(self.utterance_model.labels):
                 evidence[tag] = self._evidence(utterance, context, tag, j) if decided[row, j] else []
             state_explored = context.issue in explored
-            feats = premature_features(base[i], state_explored, previous_solution, bool(explored))
-            premature_p = self.premature_model.probabilities([feats])
-            premature = bool(self.premature_model.decide(premature_p)[0, 0])
+            logit = explored_logits[row] if state_explored else unexplored[row]
+            logit += w_any * bool(explored) + w_previous * previous_solution
+            premature = bool(sigmoid(np.asarray(logit)) >= threshold)
             evidence["premature_solution"] = (
-                self._premature_evidence(utterance, context, state_explored, previous_solution, bool(explored)) if premature else []
+                self._premature_evidence(utterance, context, state_explored, previous_solution, bool(explored))
+                if premature
+                else []
             )
             previous_solution = premature or bool(self.rules.find_solutions(utterance.text))
             if evidence.get("open_question") or evidence.get("summary"):

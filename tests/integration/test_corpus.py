@@ -1,0 +1,101 @@
+"""The annotated corpus: format, codebook constraints, size and the frozen test split."""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import re
+
+import pytest
+
+import klantfocus
+from klantfocus import TAGS
+
+from ..conftest import ROOT
+
+ANNOTATED = ROOT / "data" / "annotated"
+SPLITS = ("train", "dev", "test")
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return {split: klantfocus.read_transcripts(ANNOTATED / f"{split}.jsonl") for split in SPLITS}
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return {
+        split: [json.loads(line) for line in (ANNOTATED / f"{split}.jsonl").read_text("utf-8").splitlines()]
+        for split in SPLITS
+    }
+
+
+def test_test_split_is_frozen():
+    datasheet = (ANNOTATED / "README.md").read_text("utf-8")
+    match = re.search(r"test\.jsonl[^\n]*?([0-9a-f]{64})", datasheet)
+    assert match, "the datasheet must record the SHA-256 of test.jsonl"
+    assert hashlib.sha256((ANNOTATED / "test.jsonl").read_bytes()).hexdigest() == match.group(1)
+
+
+def test_splits_are_disjoint(corpus):
+    ids = [t.id for split in SPLITS for t in corpus[split]]
+    assert len(ids) == len(set(ids))
+
+
+def test_codebook_constraints(corpus, raw):
+    for split in SPLITS:
+        for transcript, record in zip(corpus[split], raw[split], strict=True):
+            assert transcript.mindset in ("klantgericht", "innerlijk"), transcript.id
+            rating = transcript.mindset_rating
+            assert rating is not None and 1 <= rating <= 5
+            assert not (rating <= 2 and transcript.mindset != "innerlijk"), transcript.id
+            assert not (rating >= 4 and transcript.mindset != "klantgericht"), transcript.id
+            for i, utterance in enumerate(transcript.utterances):
+                where = f"{transcript.id} utterance {i}"
+                assert utterance.labels is not None, where
+                assert set(utterance.labels) <= set(TAGS), where
+                if not utterance.is_agent:
+                    assert utterance.labels == [] and not utterance.spans, where
+                jargon_spans = [s for s in utterance.spans if s.label == "jargon"]
+                assert ("jargon" in utterance.labels) == bool(jargon_spans), where
+                for span in utterance.spans:
+                    assert 0 <= span.start < span.end <= len(utterance.text), where
+                    piece = utterance.text[span.start : span.end]
+                    assert piece == piece.strip() and piece, where
+                assert record["utterances"][i]["text"] == utterance.text
+
+
+def test_size_and_spread(raw):
+    records = [r for split in SPLITS for r in raw[split]]
+    assert len(records) >= 400
+    assert sum(len(r["utterances"]) for r in records) >= 8000
+    assert len({r["domain"] for r in records}) >= 14
+    lengths = [len(r["utterances"]) for r in records]
+    assert min(lengths) <= 10 and max(lengths) > 40
+    styles = collections.Counter(r["style"] for r in records)
+    assert styles["stt"] >= 0.25 * len(records) and styles["spoken"] >= 0.25 * len(records)
+    assert any(r.get("variant") == "be" for r in records)
+    tags = collections.Counter(t for r in records for u in r["utterances"] for t in u["labels"])
+    assert all(tags[t] >= 600 for t in TAGS), tags
+    klantgericht = sum(r["mindset"] == "klantgericht" for r in records) / len(records)
+    assert 0.4 <= klantgericht <= 0.6
+    ratings = collections.Counter(r["mindset_rating"] for r in records)
+    assert set(ratings) == {1, 2, 3, 4, 5} and ratings[3] >= 0.1 * len(records)
+
+
+def test_splits_are_stratified(raw):
+    total = sum(len(raw[s]) for s in SPLITS)
+    assert 0.65 <= len(raw["train"]) / total <= 0.75
+    for split in ("dev", "test"):
+        assert 0.12 <= len(raw[split]) / total <= 0.18
+        domains = {r["domain"] for r in raw[split]}
+        assert len(domains) >= 14
+
+
+def test_stt_style_has_no_punctuation(raw):
+    for split in SPLITS:
+        for record in raw[split]:
+            if record["style"] == "stt":
+                for utterance in record["utterances"]:
+                    assert not re.search(r"[.,?!;]", utterance["text"]), record["id"]
