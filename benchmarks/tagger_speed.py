@@ -39,7 +39,9 @@ def timed(nlp, transcripts, disable=()) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--input", type=Path, default=ROOT / "data" / "annotated" / "dev.jsonl")
     parser.add_argument("--repeat", type=int, default=2, help="timed rounds; the best is reported")
     parser.add_argument("--json", action="store_true")
@@ -66,7 +68,9 @@ def main(argv=None) -> int:
         print(f"{words} words in {len(transcripts)} transcripts, one process")
         print(f"base pipeline alone : {result['base_words_per_second']:>8} words/s")
         print(f"with tag components : {result['full_words_per_second']:>8} words/s")
-        print(f"tag components add  : {100 * result['tag_component_overhead']:.1f}% of the base pipeline's time (target <= 40%)")
+        print(
+            f"tag components add  : {100 * result['tag_component_overhead']:.1f}% of the base pipeline's time (target <= 40%)"
+        )
     return 0
 
 

@@ -25,7 +25,10 @@ TAGS = ("open_question", "summary", "premature_solution", "jargon", "opinion")
 
 
 def load(path: Path) -> dict[str, dict]:
-    return {r["id"]: r for r in (json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip())}
+    return {
+        r["id"]: r
+        for r in (json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip())
+    }
 
 
 def main() -> int:
@@ -41,7 +44,9 @@ def main() -> int:
     disagreements = []
     for tid, second_record in sorted(second.items()):
         first_record = first[tid]
-        for index, (u1, u2) in enumerate(zip(first_record["utterances"], second_record["utterances"], strict=True)):
+        for index, (u1, u2) in enumerate(
+            zip(first_record["utterances"], second_record["utterances"], strict=True)
+        ):
             if u1["text"] != u2["text"]:
                 sys.exit(f"{tid} utterance {index}: texts differ between the passes")
             if u1["speaker"] != "agent":
@@ -56,13 +61,27 @@ def main() -> int:
             spans[2] += len(j2 - j1)
             if l1 != l2 or j1 != j2:
                 disagreements.append(
-                    {"id": tid, "utterance": index, "text": u1["text"], "first": sorted(l1), "second": sorted(l2),
-                     "first_jargon": sorted(j1), "second_jargon": sorted(j2)}
+                    {
+                        "id": tid,
+                        "utterance": index,
+                        "text": u1["text"],
+                        "first": sorted(l1),
+                        "second": sorted(l2),
+                        "first_jargon": sorted(j1),
+                        "second_jargon": sorted(j2),
+                    }
                 )
-        if first_record["mindset"] != second_record["mindset"] or first_record["mindset_rating"] != second_record["mindset_rating"]:
+        if (
+            first_record["mindset"] != second_record["mindset"]
+            or first_record["mindset_rating"] != second_record["mindset_rating"]
+        ):
             disagreements.append(
-                {"id": tid, "utterance": None, "first": [first_record["mindset"], first_record["mindset_rating"]],
-                 "second": [second_record["mindset"], second_record["mindset_rating"]]}
+                {
+                    "id": tid,
+                    "utterance": None,
+                    "first": [first_record["mindset"], first_record["mindset_rating"]],
+                    "second": [second_record["mindset"], second_record["mindset_rating"]],
+                }
             )
     ids = sorted(second)
     report = {
@@ -70,10 +89,26 @@ def main() -> int:
         "agent_utterances": len(a[TAGS[0]]),
         "kappa": {tag: round(float(cohen_kappa_score(a[tag], b[tag])), 3) for tag in TAGS},
         "positives": {tag: {"first": int(sum(a[tag])), "second": int(sum(b[tag]))} for tag in TAGS},
-        "mindset_kappa": round(float(cohen_kappa_score([first[i]["mindset"] for i in ids], [second[i]["mindset"] for i in ids])), 3),
-        "mindset_agreement": round(sum(first[i]["mindset"] == second[i]["mindset"] for i in ids) / len(ids), 3),
+        "mindset_kappa": round(
+            float(
+                cohen_kappa_score(
+                    [first[i]["mindset"] for i in ids], [second[i]["mindset"] for i in ids]
+                )
+            ),
+            3,
+        ),
+        "mindset_agreement": round(
+            sum(first[i]["mindset"] == second[i]["mindset"] for i in ids) / len(ids), 3
+        ),
         "rating_weighted_kappa": round(
-            float(cohen_kappa_score([first[i]["mindset_rating"] for i in ids], [second[i]["mindset_rating"] for i in ids], weights="linear")), 3
+            float(
+                cohen_kappa_score(
+                    [first[i]["mindset_rating"] for i in ids],
+                    [second[i]["mindset_rating"] for i in ids],
+                    weights="linear",
+                )
+            ),
+            3,
         ),
         "jargon_span_f1": round(2 * spans[0] / max(2 * spans[0] + spans[1] + spans[2], 1), 3),
         "disagreements": len(disagreements),

@@ -86,9 +86,15 @@ def apply_adjudication(records: list[dict]) -> int:
         decision = json.loads(line)
         record = by_id[decision["id"]]
         if decision["utterance"] is None:
-            if (record["mindset"], record["mindset_rating"]) != (decision["mindset"], decision["mindset_rating"]):
+            if (record["mindset"], record["mindset_rating"]) != (
+                decision["mindset"],
+                decision["mindset_rating"],
+            ):
                 changed += 1
-            record["mindset"], record["mindset_rating"] = decision["mindset"], decision["mindset_rating"]
+            record["mindset"], record["mindset_rating"] = (
+                decision["mindset"],
+                decision["mindset_rating"],
+            )
             continue
         utterance = record["utterances"][decision["utterance"]]
         spans = jargon_spans(utterance["text"], decision.get("jargon") or [])

@@ -75,11 +75,14 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--no-manifest", action="store_true", help="do not update the package manifest"
     )
+    parser.add_argument("--folds", type=int, default=5, help="folds for out-of-fold tags on train")
     args = parser.parse_args(argv)
     files = {name: args.data / f"{name}.jsonl" for name in ("train", "dev", "test")}
     splits = {name: klantfocus.read_transcripts(path) for name, path in files.items()}
     nlp = klantfocus.load()
-    tagged = {name: klantfocus.tag(strip(items), nlp) for name, items in splits.items() if name != "train"}
+    tagged = {
+        name: klantfocus.tag(strip(items), nlp) for name, items in splits.items() if name != "train"
+    }
     if isinstance(nlp.get_pipe("klantfocus_utterance_tagger").model, TrainedTagModel):
         print(f"tagging train with out-of-fold tag models ({args.folds} folds)")
         tagged["train"] = out_of_fold_tags(nlp, splits["train"], folds=args.folds)

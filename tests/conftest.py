@@ -39,8 +39,15 @@ def conversation():
             "meta": {"agent_id": "a-1"},
             "kanaal": "telefoon",
             "utterances": [
-                {"speaker": "customer", "text": "Mijn internet doet het al drie dagen niet en ik werk thuis."},
-                {"speaker": "agent", "text": "Vervelend. Ik escaleer het ticket naar de tweede lijn.", "start": 4.2},
+                {
+                    "speaker": "customer",
+                    "text": "Mijn internet doet het al drie dagen niet en ik werk thuis.",
+                },
+                {
+                    "speaker": "agent",
+                    "text": "Vervelend. Ik escaleer het ticket naar de tweede lijn.",
+                    "start": 4.2,
+                },
                 {"speaker": "Klant", "text": "Maar wat gaan jullie dan doen?", "emotie": "boos"},
                 {"speaker": "Medewerker", "text": "Wat merkt u er precies van als u thuis werkt?"},
             ],

@@ -52,7 +52,9 @@ THEMES_NL: dict[tuple[str, str], str] = {
 }
 
 
-def mean_confidence_interval(scores: Iterable[float], level: float = 0.95) -> tuple[float, float, float]:
+def mean_confidence_interval(
+    scores: Iterable[float], level: float = 0.95
+) -> tuple[float, float, float]:
     """Mean and a Student-t confidence interval, clipped to 0-100 (NaN bounds for n < 2)."""
     values = np.asarray(list(scores), dtype=float)
     mean = float(values.mean()) if len(values) else float("nan")
@@ -90,10 +92,14 @@ def agent_table(transcripts: Iterable[Transcript]) -> pd.DataFrame:
             "mean_score": round(mean, 1),
             "ci95_low": round(low, 1),
             "ci95_high": round(high, 1),
-            "share_klantgericht": round(float(np.mean([t.mindset == "klantgericht" for t in calls])), 3),
+            "share_klantgericht": round(
+                float(np.mean([t.mindset == "klantgericht" for t in calls])), 3
+            ),
         }
         for tag in TAGS:
-            row[f"rate_{tag}"] = round(sum(tag in (u.labels or []) for u in agent_utterances) / n_agent, 3)
+            row[f"rate_{tag}"] = round(
+                sum(tag in (u.labels or []) for u in agent_utterances) / n_agent, 3
+            )
         row["most_frequent_theme"] = themes.most_common(1)[0][0] if themes else ""
         rows.append(row)
     frame = pd.DataFrame(rows)

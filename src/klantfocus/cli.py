@@ -7,10 +7,11 @@ the file, the line or row and the problem).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from .errors import KlantfocusError, RejectedTranscript, TranscriptFormatError
 logger = logging.getLogger("klantfocus")
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+#: Modules that add a subcommand: each has ``register(subparsers, common) -> (name, handler)``.
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ("klantfocus.report.cli", "klantfocus.batch.cli")
 
 
 def _add_input_options(parser: argparse.ArgumentParser, *, many: bool = True) -> None:
@@ -71,6 +75,7 @@ def _add_scorer_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of all commands (extra commands register themselves)."""
     parser = argparse.ArgumentParser(
         prog="klantfocus",
         description="Tag Dutch customer-service conversations and score the employee's customer focus.",
@@ -136,8 +141,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(agents)
     _add_scorer_options(agents)
     agents.add_argument("-o", "--output", metavar="OUT", help="output table (.csv or .parquet)")
-    agents.add_argument("--scored", action="store_true", help="inputs are already scored (klantfocus score output): do not tag again")
+    agents.add_argument(
+        "--scored",
+        action="store_true",
+        help="inputs are already scored (klantfocus score output): do not tag again",
+    )
+    for module in EXTRA_COMMAND_MODULES:
+        name, handler = importlib.import_module(module).register(sub, common=COMMON_OPTIONS)
+        COMMANDS[name] = handler
     return parser
+
+
+class _CommonOptions:
+    """Option groups shared with the extra command modules."""
+
+    add_input_options = staticmethod(_add_input_options)
+    add_model_options = staticmethod(_add_model_options)
+    add_scorer_options = staticmethod(_add_scorer_options)
+
+
+COMMON_OPTIONS = _CommonOptions()
 
 
 def _read_all(args: argparse.Namespace, rejected: list[RejectedTranscript]) -> Iterator[Any]:
@@ -264,13 +287,20 @@ def _cmd_agents(args: argparse.Namespace) -> int:
         elif output.suffix.lower() == ".csv":
             table.to_csv(output, index=False)
         else:
-            raise TranscriptFormatError(str(output), "", "the agents table is written as .csv or .parquet")
+            raise TranscriptFormatError(
+                str(output), "", "the agents table is written as .csv or .parquet"
+            )
     _finish_rejected(args, rejected)
     print(table.to_string(index=False))
     return EXIT_OK
 
 
-COMMANDS = {"tag": _cmd_tag, "score": _cmd_score, "evaluate": _cmd_evaluate, "agents": _cmd_agents}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "tag": _cmd_tag,
+    "score": _cmd_score,
+    "evaluate": _cmd_evaluate,
+    "agents": _cmd_agents,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,7 +26,10 @@ def corpus():
 @pytest.fixture(scope="module")
 def raw():
     return {
-        split: [json.loads(line) for line in (ANNOTATED / f"{split}.jsonl").read_text("utf-8").splitlines()]
+        split: [
+            json.loads(line)
+            for line in (ANNOTATED / f"{split}.jsonl").read_text("utf-8").splitlines()
+        ]
         for split in SPLITS
     }
 

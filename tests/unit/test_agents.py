@@ -14,7 +14,10 @@ def _scored(tid, agent, score, labels):
             "mindset": "klantgericht" if score >= 50 else "innerlijk",
             "mindset_score": score,
             "explanation": [{"feature": "rate_jargon", "effect": "-", "text": "x", "turns": []}],
-            "utterances": [{"speaker": "customer", "text": "Hoi."}, {"speaker": "agent", "text": "Dag.", "labels": labels}],
+            "utterances": [
+                {"speaker": "customer", "text": "Hoi."},
+                {"speaker": "agent", "text": "Dag.", "labels": labels},
+            ],
         }
     )
 
@@ -27,7 +30,11 @@ def test_confidence_interval():
 
 def test_agent_table():
     table = agent_table(
-        [_scored("1", "a", 20, ["jargon"]), _scored("2", "a", 30, []), _scored("3", "b", 90, ["open_question"])]
+        [
+            _scored("1", "a", 20, ["jargon"]),
+            _scored("2", "a", 30, []),
+            _scored("3", "b", 90, ["open_question"]),
+        ]
     )
     assert list(table["agent_id"]) == ["a", "b"]
     row = table.iloc[0]
@@ -37,6 +44,8 @@ def test_agent_table():
 
 
 def test_agent_table_needs_scores():
-    unscored = Transcript.from_dict({"id": "1", "utterances": [{"speaker": "agent", "text": "Dag."}]})
+    unscored = Transcript.from_dict(
+        {"id": "1", "utterances": [{"speaker": "agent", "text": "Dag."}]}
+    )
     with pytest.raises(ValueError, match="not scored"):
         agent_table([unscored])

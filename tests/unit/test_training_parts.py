@@ -20,7 +20,12 @@ def test_stt_text_drops_punctuation_and_capitals():
 
 
 def test_stt_keeps_jargon_spans_on_the_same_words():
-    utterance = Utterance("agent", "Ik zet het door naar de Backoffice, status 40.", labels=["jargon"], spans=[Span(24, 34, "jargon"), Span(36, 45, "jargon")])
+    utterance = Utterance(
+        "agent",
+        "Ik zet het door naar de Backoffice, status 40.",
+        labels=["jargon"],
+        spans=[Span(24, 34, "jargon"), Span(36, 45, "jargon")],
+    )
     converted = stt_utterance(utterance)
     assert converted.text == "ik zet het door naar de backoffice status 40"
     assert [converted.text[s.start : s.end] for s in converted.spans] == ["backoffice", "status 40"]
@@ -28,7 +33,13 @@ def test_stt_keeps_jargon_spans_on_the_same_words():
 
 def _random_model(labels, n_features=1 << 10, seed=0):
     rng = np.random.default_rng(seed)
-    return HashedLinearModel(labels, rng.normal(size=(len(labels), n_features)), rng.normal(size=len(labels)), [0.5] * len(labels), n_features)
+    return HashedLinearModel(
+        labels,
+        rng.normal(size=(len(labels), n_features)),
+        rng.normal(size=len(labels)),
+        [0.5] * len(labels),
+        n_features,
+    )
 
 
 def test_hashed_linear_model_round_trips(tmp_path):
@@ -45,17 +56,31 @@ def test_trained_components_round_trip(tmp_path):
     nlp = build_pipeline(spacy.blank("nl"))
     tagger = nlp.get_pipe("klantfocus_utterance_tagger")
     jargon = nlp.get_pipe("klantfocus_jargon")
-    tagger.model = TrainedTagModel(tagger.rules, _random_model(list(UTTERANCE_TAGS), seed=1), _random_model(["premature_solution"], seed=2))
-    jargon.model = JargonTokenModel(jargon.finder, _random_model(["jargon"], seed=3), {"router": 4.1, "ticket": 3.0})
+    tagger.model = TrainedTagModel(
+        tagger.rules,
+        _random_model(list(UTTERANCE_TAGS), seed=1),
+        _random_model(["premature_solution"], seed=2),
+    )
+    jargon.model = JargonTokenModel(
+        jargon.finder, _random_model(["jargon"], seed=3), {"router": 4.1, "ticket": 3.0}
+    )
     conversation = Transcript.from_dict(
-        {"id": "x", "utterances": [{"speaker": "klant", "text": "Mijn router doet het niet."}, {"speaker": "agent", "text": "Wat ziet u precies? Ik maak een ticket aan."}]}
+        {
+            "id": "x",
+            "utterances": [
+                {"speaker": "klant", "text": "Mijn router doet het niet."},
+                {"speaker": "agent", "text": "Wat ziet u precies? Ik maak een ticket aan."},
+            ],
+        }
     )
     expected = tagged_utterances(nlp(transcript_to_doc(nlp, conversation)), conversation)
     nlp.to_disk(tmp_path / "p")
     loaded = spacy.load(tmp_path / "p")
     assert isinstance(loaded.get_pipe("klantfocus_utterance_tagger").model, TrainedTagModel)
     assert loaded.get_pipe("klantfocus_jargon").model.frequencies == {"router": 4.1, "ticket": 3.0}
-    assert tagged_utterances(loaded(transcript_to_doc(loaded, conversation)), conversation) == expected
+    assert (
+        tagged_utterances(loaded(transcript_to_doc(loaded, conversation)), conversation) == expected
+    )
     # to_bytes/from_bytes carry the trained model too
     restored = type(tagger)(loaded, rules=tagger.rules_table).from_bytes(tagger.to_bytes())
     assert isinstance(restored.model, TrainedTagModel)

@@ -22,6 +22,7 @@ from spacy.tokens import Doc, Span
 from ..constants import AGENT, EXT_TAGS, SPANS_EVIDENCE, SPANS_UTTERANCES, TAGS
 from . import extensions as _extensions  # noqa: F401  (registers the attributes)
 from .context import conversation_context
+from .features import JARGON_SIGNAL_KEY
 from .jargon import JargonFinder, JargonTokenModel
 from .rules import DutchCueRules, Hit, default_rules
 from .tagger import RuleTagModel, TagModel, TrainedTagModel
@@ -68,7 +69,11 @@ class _RuleStatePipe(Pipe):
 
         with tempfile.TemporaryDirectory() as tmp:
             self.to_disk(tmp)
-            files = {p.relative_to(tmp).as_posix(): p.read_bytes() for p in Path(tmp).rglob("*") if p.is_file()}
+            files = {
+                p.relative_to(tmp).as_posix(): p.read_bytes()
+                for p in Path(tmp).rglob("*")
+                if p.is_file()
+            }
         return srsly.msgpack_dumps(files)
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = ()) -> _RuleStatePipe:
@@ -135,6 +140,21 @@ class ConversationSegmenter(Pipe):
         return None
 
 
+def customer_words_before(doc: Doc, utterances: list[Span]) -> list[frozenset[str]]:
+    """For each given utterance, the lower-cased words the customer said before it."""
+    seen: set[str] = set()
+    out = []
+    targets = {u.start: i for i, u in enumerate(utterances)}
+    result: list[frozenset[str]] = [frozenset()] * len(utterances)
+    for span in doc.spans[SPANS_UTTERANCES]:
+        if span.start in targets:
+            result[targets[span.start]] = frozenset(seen)
+        if span.label_ != AGENT:
+            seen.update(t.lower_ for t in span if t.is_alpha)
+    out = result
+    return out
+
+
 class JargonTagger(_RuleStatePipe):
     """Adds ``jargon`` evidence spans to agent utterances."""
 
@@ -166,7 +186,14 @@ class JargonTagger(_RuleStatePipe):
             return doc
         agent = [u for u in doc.spans[SPANS_UTTERANCES] if u.label_ == AGENT]
         if self.model is not None:
-            found = self.model.find_many(agent)
+            scored = self.model.score_many(agent, customer_words_before(doc, agent))
+            found = [spans for spans, _, _ in scored]
+            # The strongest token per utterance: a feature and a fallback evidence span
+            # for the utterance-level jargon decision of the tagger.
+            doc.user_data[JARGON_SIGNAL_KEY] = {
+                u.start: [top, *(best or (0, 0))]
+                for u, (_, top, best) in zip(agent, scored, strict=True)
+            }
         else:
             found = [self.finder.find(u.text) for u in agent]
         for utterance, hits in zip(agent, found, strict=True):
@@ -182,7 +209,9 @@ class UtteranceTagger(_RuleStatePipe):
     otherwise. ``jargon`` is set when the jargon component found a span in the turn.
     """
 
-    def __init__(self, nlp: Language, name: str = "klantfocus_utterance_tagger", *, rules: dict[str, Any]) -> None:
+    def __init__(
+        self, nlp: Language, name: str = "klantfocus_utterance_tagger", *, rules: dict[str, Any]
+    ) -> None:
         self.name = name
         self._set_rules(rules)
 
@@ -201,17 +230,40 @@ class UtteranceTagger(_RuleStatePipe):
     def __call__(self, doc: Doc) -> Doc:
         spans = list(doc.spans[SPANS_UTTERANCES]) if SPANS_UTTERANCES in doc.spans else []
         contexts = conversation_context(doc, self.rules)
-        jargon_starts = {ev.start for ev in _evidence_group(doc) if ev.label_ == "jargon"}
         decisions = self.model.tag_conversation(doc, spans, contexts)
+        evidence = _evidence_group(doc)
         all_tags: list[list[str]] = []
         for utterance, decision in zip(spans, decisions, strict=True):
             if decision is None:
                 all_tags.append([])
                 continue
             tags = set(decision.tags)
-            for tag in decision.tags:
+            jargon_spans = [
+                ev
+                for ev in evidence
+                if ev.label_ == "jargon" and utterance.start <= ev.start < utterance.end
+            ]
+            if "jargon" in decision.evidence:
+                # The model decides the jargon tag per utterance; the spans follow it.
+                if "jargon" in tags and jargon_spans:
+                    tags.discard("jargon")  # evidence already present
+                    jargon_decided = True
+                else:
+                    jargon_decided = "jargon" in tags
+                    if not jargon_decided and jargon_spans:
+                        dropped = {(ev.start, ev.end) for ev in jargon_spans}
+                        evidence = [
+                            ev
+                            for ev in evidence
+                            if not (ev.label_ == "jargon" and (ev.start, ev.end) in dropped)
+                        ]
+                        doc.spans[SPANS_EVIDENCE] = evidence
+            else:
+                jargon_decided = bool(jargon_spans)
+            for tag in tags:
                 _add_evidence(doc, utterance, decision.evidence[tag], tag)
-            if any(utterance.start <= start < utterance.end for start in jargon_starts):
+            evidence = _evidence_group(doc)
+            if jargon_decided:
                 tags.add("jargon")
             all_tags.append([t for t in TAGS if t in tags])
         doc._.set(EXT_TAGS, all_tags)

@@ -21,6 +21,9 @@ _SECOND_PERSON = {"u", "uw", "je", "jij", "jouw", "ge", "gij", "jullie", "jou"}
 _FIRST_PERSON = {"ik", "mij", "me", "mijn", "wij", "we", "ons", "onze"}
 _WORD = re.compile(r"\w", re.UNICODE)
 _MORPH_KEYS = ("Mood", "VerbForm", "PronType")
+JARGON_SIGNAL_KEY = (
+    "kf_jargon_signal"  # set by the jargon component: {utterance start: [p, start, end]}
+)
 
 
 def _bucket(value: float, edges: Sequence[float]) -> int:
@@ -64,7 +67,9 @@ def utterance_features(
             feats.append(f"p12={pos[0]}_{pos[1]}")
             feats.append(f"p1w2={pos[0]}_{core[1] if len(core) > 1 else ''}")
         for token in tokens[core_start : core_start + 2]:
-            feats += [f"morph={m}" for m in str(token.morph).split("|") if m.startswith(_MORPH_KEYS)]
+            feats += [
+                f"morph={m}" for m in str(token.morph).split("|") if m.startswith(_MORPH_KEYS)
+            ]
     feats.append(f"len={_bucket(len(lower), (2, 4, 7, 12, 20, 35))}")
     if "?" in text:
         feats.append("qmark")
@@ -85,6 +90,9 @@ def utterance_features(
         feats.append("rule_empathy")
     if rules.is_readback(text):
         feats.append("rule_readback")
+    signal = span.doc.user_data.get(JARGON_SIGNAL_KEY, {}).get(span.start)
+    if signal is not None:
+        feats.append(f"jmax={_bucket(signal[0], (0.1, 0.3, 0.5, 0.7, 0.85, 0.95))}")
     if with_context:
         feats += context_features(span, context)
     return feats
@@ -133,14 +141,57 @@ def zipf_bucket(word: str, frequencies: dict[str, float]) -> str:
     return "oov" if value is None else str(int(math.floor(value)))
 
 
+_MIN_PART_ZIPF = 3.0
+
+
+def plain_compound(word: str, frequencies: dict[str, float]) -> bool:
+    """Whether a long word splits into two common Dutch words (badkamer+lamp).
+
+    Compounds of everyday parts are usually clear to a customer; opaque terms are not.
+    A linking -s- or -e- between the parts is allowed.
+    """
+    if len(word) < 8 or not word.isalpha():
+        return False
+    for cut in range(3, len(word) - 2):
+        head, tail = word[:cut], word[cut:]
+        if frequencies.get(tail, 0.0) < _MIN_PART_ZIPF:
+            continue
+        if frequencies.get(head, 0.0) >= _MIN_PART_ZIPF:
+            return True
+        if head[-1] in "se" and frequencies.get(head[:-1], 0.0) >= _MIN_PART_ZIPF:
+            return True
+    return False
+
+
 def token_features(
-    token: Token, frequencies: dict[str, float], lexicon_hit: bool, explained_after: bool
+    token: Token,
+    frequencies: dict[str, float],
+    lexicon_hit: bool,
+    explained_after: bool,
+    customer_said: bool = False,
+    compound: bool = False,
 ) -> list[str]:
-    """Features of one token for the jargon span model."""
+    """Features of one token for the jargon span model.
+
+    ``customer_said``: the customer used this word earlier in the call (then it is their
+    language, not jargon); ``compound``: a long word made of two common words.
+    """
     text = token.text
     lower = token.lower_
-    feats = ["bias", f"w={lower}", f"suf={lower[-4:]}", f"pre={lower[:3]}", f"shape={token.shape_}"]
+    feats = [
+        "bias",
+        f"w={lower}",
+        f"suf={lower[-4:]}",
+        f"suf3={lower[-3:]}",
+        f"suf5={lower[-5:]}",
+        f"pre={lower[:3]}",
+        f"shape={token.shape_}",
+    ]
     feats.append(f"zipf={zipf_bucket(lower, frequencies)}")
+    if customer_said:
+        feats.append("customer_said")
+    if compound:
+        feats.append("plain_compound")
     for part in lower.split("-") if "-" in lower else []:
         feats.append(f"part_zipf={zipf_bucket(part, frequencies)}")
     if text.isupper() and len(text) > 1:

@@ -82,9 +82,12 @@ class JargonTokenModel:
         self.finder = finder
         self.model = model
         self.frequencies = frequencies
+        self._compounds: dict[str, bool] = {}
 
-    def token_feature_lists(self, utterance: Any) -> list[list[str]]:
-        from .features import token_features
+    def token_feature_lists(
+        self, utterance: Any, customer_words: frozenset[str] = frozenset()
+    ) -> list[list[str]]:
+        from .features import plain_compound, token_features
 
         text = utterance.text
         base = utterance.start_char
@@ -94,22 +97,63 @@ class JargonTokenModel:
             start, end = token.idx - base, token.idx - base + len(token.text)
             hit = next(((s, e) for s, e in candidates if s < end and start < e), None)
             explained = hit is not None and self.finder.explained(text, hit)
-            lists.append(token_features(token, self.frequencies, hit is not None, explained))
+            lower = token.lower_
+            compound = self._compounds.get(lower)
+            if compound is None:
+                compound = self._compounds[lower] = plain_compound(lower, self.frequencies)
+            lists.append(
+                token_features(
+                    token,
+                    self.frequencies,
+                    hit is not None,
+                    explained,
+                    lower in customer_words and len(lower) > 3,
+                    compound,
+                )
+            )
         return lists
 
     def find(self, utterance: Any) -> list[Hit]:
         return self.find_many([utterance])[0]
 
-    def find_many(self, utterances: list[Any]) -> list[list[Hit]]:
-        """Spans per utterance; all tokens of all utterances are scored in one batch."""
+    def find_many(
+        self, utterances: list[Any], customer_words: list[frozenset[str]] | None = None
+    ) -> list[list[Hit]]:
+        """Spans per utterance; all tokens of all utterances are scored in one batch.
+
+        ``customer_words``: per utterance, the words the customer said before it.
+        """
+        return [spans for spans, _, _ in self.score_many(utterances, customer_words)]
+
+    def score_many(
+        self, utterances: list[Any], customer_words: list[frozenset[str]] | None = None
+    ) -> list[tuple[list[Hit], float, Hit | None]]:
+        """Per utterance: jargon spans, the highest token probability and that token."""
         feature_lists: list[list[str]] = []
-        for utterance in utterances:
-            feature_lists.extend(self.token_feature_lists(utterance))
-        positive = self.model.decide(self.model.probabilities(feature_lists))[:, 0] if feature_lists else []
+        for i, utterance in enumerate(utterances):
+            feature_lists.extend(
+                self.token_feature_lists(
+                    utterance, customer_words[i] if customer_words else frozenset()
+                )
+            )
+        probabilities = self.model.probabilities(feature_lists)[:, 0] if feature_lists else []
+        positive = probabilities >= self.model.thresholds[0] if feature_lists else []
         out, offset = [], 0
         for utterance in utterances:
-            out.append(self._spans(utterance, positive[offset : offset + len(utterance)]))
-            offset += len(utterance)
+            n = len(utterance)
+            spans = self._spans(utterance, positive[offset : offset + n])
+            best: Hit | None = None
+            top = 0.0
+            if n:
+                k = int(probabilities[offset : offset + n].argmax())
+                top = float(probabilities[offset + k])
+                token = utterance[k]
+                best = (
+                    token.idx - utterance.start_char,
+                    token.idx - utterance.start_char + len(token.text),
+                )
+            out.append((spans, top, best))
+            offset += n
         return out
 
     def _spans(self, utterance: Any, positive: Any) -> list[Hit]:

@@ -33,13 +33,17 @@ class HashedLinearModel:
         n_features: int,
     ) -> None:
         if weights.shape != (len(labels), n_features):
-            raise ValueError(f"weights have shape {weights.shape}, expected {(len(labels), n_features)}")
+            raise ValueError(
+                f"weights have shape {weights.shape}, expected {(len(labels), n_features)}"
+            )
         self.labels = list(labels)
         self.weights = weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
         self.thresholds = np.asarray(thresholds, dtype=np.float32)
         self.n_features = n_features
-        self.hasher = FeatureHasher(n_features=n_features, input_type="string", alternate_sign=False)
+        self.hasher = FeatureHasher(
+            n_features=n_features, input_type="string", alternate_sign=False
+        )
 
     def transform(self, feature_lists: Sequence[Sequence[str]]):  # type: ignore[no-untyped-def]
         return self.hasher.transform(feature_lists)
@@ -67,7 +71,11 @@ class HashedLinearModel:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(directory / WEIGHTS_FILE, weights=self.weights, bias=self.bias)
-        header = {"labels": self.labels, "thresholds": [float(t) for t in self.thresholds], "n_features": self.n_features}
+        header = {
+            "labels": self.labels,
+            "thresholds": [float(t) for t in self.thresholds],
+            "n_features": self.n_features,
+        }
         (directory / HEADER_FILE).write_text(json.dumps(header, indent=1) + "\n", "utf-8")
 
     @classmethod
@@ -93,4 +101,6 @@ class HashedLinearModel:
         shape = tuple(data["shape"])  # type: ignore[arg-type]
         weights = np.frombuffer(data["weights"], dtype=np.float32).reshape(shape)  # type: ignore[arg-type]
         bias = np.frombuffer(data["bias"], dtype=np.float32)  # type: ignore[arg-type]
-        return cls(data["labels"], weights.copy(), bias.copy(), data["thresholds"], int(data["n_features"]))  # type: ignore[arg-type]
+        return cls(
+            data["labels"], weights.copy(), bias.copy(), data["thresholds"], int(data["n_features"])
+        )  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Span
 
 from ..constants import AGENT
 from .context import UtteranceContext, content_words
-from .features import premature_features, utterance_features
+from .features import JARGON_SIGNAL_KEY, premature_features, utterance_features
 import numpy as np
 
 from .linear import HashedLinearModel, sigmoid
@@ -31,7 +31,7 @@ from .rules import DutchCueRules, Hit
 
 _SECOND_PERSON = {"u", "uw", "je", "jij", "jouw", "ge", "gij", "jullie"}
 _MIN_OVERLAP = 3
-UTTERANCE_TAGS = ("open_question", "summary", "opinion")
+UTTERANCE_TAGS = ("open_question", "summary", "opinion", "jargon")
 
 
 @dataclass
@@ -55,7 +55,9 @@ def _clause_spans(utterance: Span, rules: DutchCueRules) -> list[tuple[Hit, Span
     out = []
     for clause in rules.clauses(utterance.text):
         span = utterance.doc.char_span(
-            utterance.start_char + clause.start, utterance.start_char + clause.end, alignment_mode="expand"
+            utterance.start_char + clause.start,
+            utterance.start_char + clause.end,
+            alignment_mode="expand",
         )
         if span is not None and len(span):
             out.append(((clause.start, clause.end), span))
@@ -86,7 +88,11 @@ class RuleTagModel:
             if not evidence["summary"] and not evidence["open_question"]:
                 evidence["summary"] = self._restatement(utterance, context)
             solution = self.rules.find_solutions(text)
-            premature = context.issue is not None and context.issue not in explored and not context.after_customer_question
+            premature = (
+                context.issue is not None
+                and context.issue not in explored
+                and not context.after_customer_question
+            )
             evidence["premature_solution"] = solution if premature else []
             if evidence["open_question"] or evidence["summary"]:
                 explored.add(context.issue)
@@ -111,7 +117,12 @@ class TrainedTagModel:
     UTTERANCE_DIR = "utterance"
     PREMATURE_DIR = "premature"
 
-    def __init__(self, rules: DutchCueRules, utterance_model: HashedLinearModel, premature_model: HashedLinearModel) -> None:
+    def __init__(
+        self,
+        rules: DutchCueRules,
+        utterance_model: HashedLinearModel,
+        premature_model: HashedLinearModel,
+    ) -> None:
         self.rules = rules
         self.utterance_model = utterance_model
         self.premature_model = premature_model
@@ -126,8 +137,12 @@ class TrainedTagModel:
         # premature_solution depends on decisions about earlier turns, but its score is
         # linear: score both issue states for all turns in one batch, then add the
         # weights of the two order-dependent flags while walking the conversation.
-        unexplored = self.premature_model.logits([premature_features(base[i], False, False) for i in agent])[:, 0]
-        explored_logits = self.premature_model.logits([premature_features(base[i], True, False) for i in agent])[:, 0]
+        unexplored = self.premature_model.logits(
+            [premature_features(base[i], False, False) for i in agent]
+        )[:, 0]
+        explored_logits = self.premature_model.logits(
+            [premature_features(base[i], True, False) for i in agent]
+        )[:, 0]
         w_any = float(self.premature_model.feature_weights("explored_any")[0])
         w_previous = float(self.premature_model.feature_weights("prev_agent_solution")[0])
         threshold = float(self.premature_model.thresholds[0])
@@ -138,13 +153,17 @@ class TrainedTagModel:
             utterance, context = utterances[i], contexts[i]
             evidence: dict[str, list[Hit]] = {}
             for j, tag in enumerate(self.utterance_model.labels):
-                evidence[tag] = self._evidence(utterance, context, tag, j) if decided[row, j] else []
+                evidence[tag] = (
+                    self._evidence(utterance, context, tag, j) if decided[row, j] else []
+                )
             state_explored = context.issue in explored
             logit = explored_logits[row] if state_explored else unexplored[row]
             logit += w_any * bool(explored) + w_previous * previous_solution
             premature = bool(sigmoid(np.asarray(logit)) >= threshold)
             evidence["premature_solution"] = (
-                self._premature_evidence(utterance, context, state_explored, previous_solution, bool(explored))
+                self._premature_evidence(
+                    utterance, context, state_explored, previous_solution, bool(explored)
+                )
                 if premature
                 else []
             )
@@ -154,17 +173,33 @@ class TrainedTagModel:
             out[i] = UtteranceDecision(evidence)
         return out
 
-    def _evidence(self, utterance: Span, context: UtteranceContext, tag: str, column: int) -> list[Hit]:
-        """The clause that, on its own, scores highest for the tag (the whole turn if one)."""
+    def _evidence(
+        self, utterance: Span, context: UtteranceContext, tag: str, column: int
+    ) -> list[Hit]:
+        """The clause that, on its own, scores highest for the tag (the whole turn if one).
+
+        For ``jargon``: the strongest token of the jargon span model."""
+        if tag == "jargon":
+            signal = utterance.doc.user_data.get(JARGON_SIGNAL_KEY, {}).get(utterance.start)
+            if signal is not None and signal[2] > signal[1]:
+                return [(int(signal[1]), int(signal[2]))]
+            return [(0, len(utterance.text))]
         clauses = _clause_spans(utterance, self.rules)
         if len(clauses) <= 1:
             return [(0, len(utterance.text))]
-        scores = self.utterance_model.probabilities([utterance_features(span, context, self.rules) for _, span in clauses])[:, column]
+        scores = self.utterance_model.probabilities(
+            [utterance_features(span, context, self.rules) for _, span in clauses]
+        )[:, column]
         best = int(scores.argmax())
         return [clauses[best][0]]
 
     def _premature_evidence(
-        self, utterance: Span, context: UtteranceContext, explored: bool, previous: bool, explored_any: bool
+        self,
+        utterance: Span,
+        context: UtteranceContext,
+        explored: bool,
+        previous: bool,
+        explored_any: bool,
     ) -> list[Hit]:
         rule_hits = self.rules.find_solutions(utterance.text)
         if rule_hits:
@@ -173,7 +208,9 @@ class TrainedTagModel:
         if len(clauses) <= 1:
             return [(0, len(utterance.text))]
         feats = [
-            premature_features(utterance_features(span, context, self.rules), explored, previous, explored_any)
+            premature_features(
+                utterance_features(span, context, self.rules), explored, previous, explored_any
+            )
             for _, span in clauses
         ]
         best = int(self.premature_model.probabilities(feats)[:, 0].argmax())

@@ -9,6 +9,7 @@ other folds (same features, C = 1, the shipped model's thresholds).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import replace
 
 import numpy as np
@@ -19,24 +20,32 @@ from ..pipeline.linear import HashedLinearModel
 from ..pipeline.tagger import UTTERANCE_TAGS, TrainedTagModel
 from ..transcript import Transcript
 from .augment import stt_transcript
-from .tagger import N_FEATURES, prepare, token_rows, utterance_rows
+from .tagger import N_FEATURES, prepare, set_jargon_signals, token_rows, utterance_rows
 
 
 def _fit(feats, y, labels, thresholds) -> HashedLinearModel:
     from .tagger import fit_linear
 
-    probe = HashedLinearModel(list(labels), np.zeros((len(labels), N_FEATURES)), np.zeros(len(labels)), [0.5] * len(labels), N_FEATURES)
+    probe = HashedLinearModel(
+        list(labels),
+        np.zeros((len(labels), N_FEATURES)),
+        np.zeros(len(labels)),
+        [0.5] * len(labels),
+        N_FEATURES,
+    )
     model = fit_linear(probe.transform(feats), y.reshape(len(feats), -1), list(labels), 1.0)
     model.thresholds = np.asarray(thresholds, dtype=np.float32)
     return model
 
 
-def out_of_fold_tags(nlp: Language, transcripts: Sequence[Transcript], folds: int = 5, seed: int = 0) -> list[Transcript]:
+def out_of_fold_tags(
+    nlp: Language, transcripts: Sequence[Transcript], folds: int = 5, seed: int = 0
+) -> list[Transcript]:
     """Tag every transcript with tag models that never saw it (K-fold)."""
     from ..api import tag
 
-    jargon_pipe = nlp.get_pipe("klantfocus_jargon")
-    tagger_pipe = nlp.get_pipe("klantfocus_utterance_tagger")
+    jargon_pipe: Any = nlp.get_pipe("klantfocus_jargon")
+    tagger_pipe: Any = nlp.get_pipe("klantfocus_utterance_tagger")
     shipped_jargon, shipped_tags = jargon_pipe.model, tagger_pipe.model
     if shipped_jargon is None or not isinstance(shipped_tags, TrainedTagModel):
         raise ValueError("out-of-fold tags need a pipeline with trained tag models")
@@ -52,14 +61,25 @@ def out_of_fold_tags(nlp: Language, transcripts: Sequence[Transcript], folds: in
             fold_train += [stt_transcript(t) for t in fold_train if t.extra.get("style") != "stt"]
             prepared = prepare(nlp, fold_train, rules)
             feats, Y, pfeats, py = utterance_rows(prepared, rules)
-            utterance_model = _fit(feats, Y, UTTERANCE_TAGS, shipped_tags.utterance_model.thresholds)
-            premature_model = _fit(pfeats, py, ["premature_solution"], shipped_tags.premature_model.thresholds)
+            utterance_model = _fit(
+                feats, Y, UTTERANCE_TAGS, shipped_tags.utterance_model.thresholds
+            )
+            premature_model = _fit(
+                pfeats, py, ["premature_solution"], shipped_tags.premature_model.thresholds
+            )
             tfeats, ty = token_rows(prepared, jargon_pipe.finder, shipped_jargon.frequencies)
             token_model = _fit(tfeats, ty, ["jargon"], shipped_jargon.model.thresholds)
-            jargon_pipe.model = JargonTokenModel(jargon_pipe.finder, token_model, shipped_jargon.frequencies)
+            jargon_pipe.model = JargonTokenModel(
+                jargon_pipe.finder, token_model, shipped_jargon.frequencies
+            )
             tagger_pipe.model = TrainedTagModel(rules, utterance_model, premature_model)
             blank = [
-                replace(transcripts[i], utterances=[replace(u, labels=None, spans=[]) for u in transcripts[i].utterances])
+                replace(
+                    transcripts[i],
+                    utterances=[
+                        replace(u, labels=None, spans=[]) for u in transcripts[i].utterances
+                    ],
+                )
                 for i in held_idx
             ]
             for i, tagged in zip(held_idx, tag(blank, nlp), strict=True):
