@@ -30,6 +30,7 @@ run: $(STAMP)
 	$(BIN)/klantfocus score $(EXAMPLES)
 
 test: $(STAMP)
+	sh scripts/install_browser.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
