@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 EXAMPLES := data/examples/gesprekken.jsonl data/examples/gesprekken.csv data/examples/gesprek.txt data/examples/gesprek.vtt
 
-.PHONY: help setup run test lint format base-model corpus pipeline tagger scorer models benchmarks clean
+.PHONY: help setup run test lint format base-model corpus tagger scorer models benchmarks clean
 
 help:
 	@echo "make run         set up .venv and score the example transcripts in data/examples/"
@@ -13,7 +13,6 @@ help:
 	@echo "make lint        ruff format --check, ruff check, mypy"
 	@echo "make base-model  train the Dutch base pipeline (needs ../shared/ud-dutch)"
 	@echo "make corpus      build data/annotated/{train,dev,test}.jsonl from the annotators' files"
-	@echo "make pipeline    assemble models/klantfocus_nl (base + klantfocus components)"
 	@echo "make tagger      train the utterance tagger on the corpus (train/dev)"
 	@echo "make scorer      train the mindset scorer on the corpus (train/dev)"
 	@echo "make benchmarks  run the speed benchmarks"
@@ -48,19 +47,19 @@ base-model: $(STAMP)
 corpus: $(STAMP)
 	$(BIN)/python scripts/build_corpus.py
 
-pipeline: $(STAMP)
-	$(BIN)/python scripts/build_pipeline.py
-
 tagger: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,train]"
 	$(BIN)/python scripts/train_tagger.py
 
 scorer: $(STAMP)
 	$(BIN)/python scripts/train_scorer.py
 
-models: base-model pipeline tagger scorer
+models: base-model tagger scorer
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/base_speed.py
+	$(BIN)/python benchmarks/tagger_speed.py
+	$(BIN)/python benchmarks/batch.py
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

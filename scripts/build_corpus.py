@@ -139,7 +139,7 @@ def assign_splits(records: list[dict], existing: dict[str, str]) -> dict[str, st
         take = {}
         for split in ("dev", "test"):
             wanted = SHARE[split] * len(ids) + carry[split]
-            take[split] = int(round(wanted))
+            take[split] = round(wanted)
             carry[split] = wanted - take[split]
         for position, tid in enumerate(ids):
             if position < take["dev"]:

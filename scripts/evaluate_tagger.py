@@ -30,7 +30,10 @@ from klantfocus.pipeline.loading import build_pipeline  # noqa: E402
 
 
 def strip(transcripts):
-    return [replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances]) for t in transcripts]
+    return [
+        replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances])
+        for t in transcripts
+    ]
 
 
 def tfidf_baseline(train, test) -> dict:
@@ -84,17 +87,25 @@ def summary(report: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "annotated")
     parser.add_argument("--base", default=str(ROOT / "models" / "nl_klantfocus_base"))
     parser.add_argument("--pipeline", type=Path, default=ROOT / "models" / "klantfocus_nl")
-    parser.add_argument("--no-test", action="store_true", help="report on dev only, never read test")
+    parser.add_argument(
+        "--no-test", action="store_true", help="report on dev only, never read test"
+    )
     args = parser.parse_args(argv)
-    read = {name: klantfocus.read_transcripts(args.data / f"{name}.jsonl") for name in ("train", "dev")}
+    read = {
+        name: klantfocus.read_transcripts(args.data / f"{name}.jsonl") for name in ("train", "dev")
+    }
     trained = spacy.load(args.pipeline)
     rule_based = build_pipeline(spacy.load(args.base))
     report = {"dev": summary(evaluate(read["dev"], klantfocus.tag(strip(read["dev"]), trained)))}
-    report["dev_rules"] = summary(evaluate(read["dev"], klantfocus.tag(strip(read["dev"]), rule_based)))
+    report["dev_rules"] = summary(
+        evaluate(read["dev"], klantfocus.tag(strip(read["dev"]), rule_based))
+    )
     if not args.no_test:
         test = klantfocus.read_transcripts(args.data / "test.jsonl")
         report["test"] = summary(evaluate(test, klantfocus.tag(strip(test), trained)))
@@ -104,12 +115,16 @@ def main(argv=None) -> int:
     meta = json.loads(meta_file.read_text("utf-8"))
     meta["performance"] = report
     meta_file.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    (args.pipeline / "evaluation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    (args.pipeline / "evaluation.json").write_text(
+        json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8"
+    )
     for name in report:
         tags = " ".join(f"{t}={report[name]['per_tag'][t]['f1']:.3f}" for t in TAGS)
         print(f"{name:<18} macro-F1 {report[name]['macro_f1']:.3f}  {tags}")
         if "by_style" in report[name]:
-            styles = " ".join(f"{k}={v['macro_f1']:.3f}" for k, v in report[name]["by_style"].items())
+            styles = " ".join(
+                f"{k}={v['macro_f1']:.3f}" for k, v in report[name]["by_style"].items()
+            )
             print(f"{'':<18} per style: {styles}")
     return 0
 

@@ -18,7 +18,9 @@ TAGS = ("open_question", "summary", "premature_solution", "jargon", "opinion")
 
 def main() -> int:
     tagger = json.loads((ROOT / "models" / "klantfocus_nl" / "evaluation.json").read_text("utf-8"))
-    scorer = json.loads((ROOT / "models" / "mindset_scorer" / "meta.json").read_text("utf-8"))["metrics"]
+    scorer = json.loads((ROOT / "models" / "mindset_scorer" / "meta.json").read_text("utf-8"))[
+        "metrics"
+    ]
     test, rules, tfidf = tagger["test"], tagger["test_rules"], tagger["test_tfidf_logreg"]
     print("| tag | precision | recall | F1 | support | F1 rule-based | F1 TF-IDF + LR |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -28,9 +30,13 @@ def main() -> int:
             f"| {tag} | {m['precision']:.3f} | {m['recall']:.3f} | **{m['f1']:.3f}** | {m['support']} | "
             f"{rules['per_tag'][tag]['f1']:.3f} | {tfidf['per_tag'][tag]['f1']:.3f} |"
         )
-    print(f"| **macro-F1** | | | **{test['macro_f1']:.3f}** | | {rules['macro_f1']:.3f} | {tfidf['macro_f1']:.3f} |")
+    print(
+        f"| **macro-F1** | | | **{test['macro_f1']:.3f}** | | {rules['macro_f1']:.3f} | {tfidf['macro_f1']:.3f} |"
+    )
     js, jr = test["jargon_span"], rules["jargon_span"]
-    print(f"| jargon spans (exact) | {js['precision']:.3f} | {js['recall']:.3f} | {js['f1']:.3f} | {js['support']} | {jr['f1']:.3f} | n/a |")
+    print(
+        f"| jargon spans (exact) | {js['precision']:.3f} | {js['recall']:.3f} | {js['f1']:.3f} | {js['support']} | {jr['f1']:.3f} | n/a |"
+    )
     print()
     print("| style | macro-F1 | transcripts |")
     print("| --- | --- | --- |")
@@ -43,7 +49,9 @@ def main() -> int:
         print(f"| {domain} | {m['macro_f1']:.3f} | {m['transcripts']} |")
     print()
     mt, base = scorer["test"], scorer["test_baseline_tfidf_logreg"]
-    print("| mindset (test, n=%d) | klantfocus scorer | TF-IDF + LR on the transcript text |" % mt["n"])
+    print(
+        f"| mindset (test, n={mt['n']}) | klantfocus scorer | TF-IDF + LR on the transcript text |"
+    )
     print("| --- | --- | --- |")
     print(f"| ROC AUC | {mt['roc_auc']:.3f} | {base['roc_auc']:.3f} |")
     print(f"| accuracy | {mt['accuracy']:.3f} | {base['accuracy']:.3f} |")
@@ -53,7 +61,9 @@ def main() -> int:
     print("| score bin | transcripts | mean score | share klantgericht |")
     print("| --- | --- | --- | --- |")
     for row in mt["reliability"]:
-        print(f"| {row['bin']} | {row['n']} | {row['mean_score']:.3f} | {row['fraction_klantgericht']:.3f} |")
+        print(
+            f"| {row['bin']} | {row['n']} | {row['mean_score']:.3f} | {row['fraction_klantgericht']:.3f} |"
+        )
     return 0
 
 

@@ -181,17 +181,26 @@ def test_sentences_split_in_long_turn(nlp):
                 "ontvangen": "ontvangen",
                 "klopten": "kloppen",
             },
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_SHORTFALL + ": lemmas of irregular plurals and past tenses"),
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=KNOWN_SHORTFALL + ": lemmas of irregular plurals and past tenses",
+            ),
         ),
         pytest.param(
             "Mijn buren werden vorige week ook al gebeld.",
             {"buren": "buur", "werden": "worden", "gebeld": "bellen"},
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_SHORTFALL + ": lemmas of irregular plurals and past tenses"),
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=KNOWN_SHORTFALL + ": lemmas of irregular plurals and past tenses",
+            ),
         ),
         pytest.param(
             "Ze zei dat de storingen bij ons vaker voorkwamen.",
             {"zei": "zeggen", "storingen": "storing", "voorkwamen": "voorkomen"},
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_SHORTFALL + ": lemmas of irregular plurals and past tenses"),
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=KNOWN_SHORTFALL + ": lemmas of irregular plurals and past tenses",
+            ),
         ),
     ],
 )

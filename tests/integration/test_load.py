@@ -40,7 +40,9 @@ def test_spacy_load_without_importing_klantfocus(tmp_path):
         "doc = nlp('Ik escaleer uw ticket naar de tweede lijn.');"
         "print(doc._.kf_tags)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
     assert "jargon" in result.stdout
 
 

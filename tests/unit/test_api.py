@@ -24,7 +24,12 @@ def test_to_dataframe_has_tag_columns_and_evidence(nlp, conversation):
     row = frame.iloc[1]
     assert row["tag_jargon"]
     jargon = [e for e in row["evidence"] if e["label"] == "jargon"]
-    assert jargon and {e["text"] for e in jargon} <= {"escaleer", "ticket", "tweede lijn", "escaleer het ticket"}
+    assert jargon and {e["text"] for e in jargon} <= {
+        "escaleer",
+        "ticket",
+        "tweede lijn",
+        "escaleer het ticket",
+    }
     for item in row["evidence"]:
         assert row["text"][item["start"] : item["end"]] == item["text"]
     assert not frame.iloc[0][[f"tag_{t}" for t in TAGS]].any()

@@ -48,8 +48,6 @@ def test_hashed_linear_model_round_trips(tmp_path):
     loaded = HashedLinearModel.from_disk(tmp_path / "m")
     features = [["w=hallo", "bias"], ["w=dag"]]
     assert np.allclose(model.probabilities(features), loaded.probabilities(features))
-    again = HashedLinearModel.from_bytes(model.to_bytes())
-    assert np.allclose(model.probabilities(features), again.probabilities(features))
 
 
 def test_trained_components_round_trip(tmp_path):

@@ -8,6 +8,7 @@ feature that the training recipe makes optional by adding punctuation-free copie
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -51,7 +52,7 @@ def utterance_features(
         core_start += 1
     core = lower[core_start:]
     feats += [f"w={w}" for w in set(lower)]
-    feats += [f"b={a}_{b}" for a, b in set(zip(lower, lower[1:], strict=False))]
+    feats += [f"b={a}_{b}" for a, b in set(itertools.pairwise(lower))]
     for n in (1, 2, 3):
         if len(core) >= n:
             feats.append(f"f{n}={'_'.join(core[:n])}")
@@ -138,7 +139,7 @@ def premature_features(
 
 def zipf_bucket(word: str, frequencies: dict[str, float]) -> str:
     value = frequencies.get(word.lower())
-    return "oov" if value is None else str(int(math.floor(value)))
+    return "oov" if value is None else str(math.floor(value))
 
 
 _MIN_PART_ZIPF = 3.0

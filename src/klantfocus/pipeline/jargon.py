@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from .rules import Hit
 
 _ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Z]{2,})(?:-[\w]+)*(?![\w])")
@@ -136,8 +138,12 @@ class JargonTokenModel:
                     utterance, customer_words[i] if customer_words else frozenset()
                 )
             )
-        probabilities = self.model.probabilities(feature_lists)[:, 0] if feature_lists else []
-        positive = probabilities >= self.model.thresholds[0] if feature_lists else []
+        probabilities = (
+            self.model.probabilities(feature_lists)[:, 0]
+            if feature_lists
+            else np.zeros(0, dtype=np.float32)
+        )
+        positive = probabilities >= self.model.thresholds[0]
         out, offset = [], 0
         for utterance in utterances:
             n = len(utterance)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction import FeatureHasher
@@ -45,7 +46,7 @@ class HashedLinearModel:
             n_features=n_features, input_type="string", alternate_sign=False
         )
 
-    def transform(self, feature_lists: Sequence[Sequence[str]]):  # type: ignore[no-untyped-def]
+    def transform(self, feature_lists: Sequence[Sequence[str]]) -> Any:
         return self.hasher.transform(feature_lists)
 
     def logits(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
@@ -85,22 +86,3 @@ class HashedLinearModel:
         with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as arrays:
             weights, bias = arrays["weights"], arrays["bias"]
         return cls(header["labels"], weights, bias, header["thresholds"], int(header["n_features"]))
-
-    def to_bytes(self) -> dict[str, object]:
-        return {
-            "labels": self.labels,
-            "weights": self.weights.tobytes(),
-            "shape": list(self.weights.shape),
-            "bias": self.bias.tobytes(),
-            "thresholds": [float(t) for t in self.thresholds],
-            "n_features": self.n_features,
-        }
-
-    @classmethod
-    def from_bytes(cls, data: dict[str, object]) -> HashedLinearModel:
-        shape = tuple(data["shape"])  # type: ignore[arg-type]
-        weights = np.frombuffer(data["weights"], dtype=np.float32).reshape(shape)  # type: ignore[arg-type]
-        bias = np.frombuffer(data["bias"], dtype=np.float32)  # type: ignore[arg-type]
-        return cls(
-            data["labels"], weights.copy(), bias.copy(), data["thresholds"], int(data["n_features"])
-        )  # type: ignore[arg-type]

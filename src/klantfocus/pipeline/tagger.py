@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 from spacy.tokens import Doc, Span
 
 from ..constants import AGENT
 from .context import UtteranceContext, content_words
 from .features import JARGON_SIGNAL_KEY, premature_features, utterance_features
-import numpy as np
-
 from .linear import HashedLinearModel, sigmoid
 from .rules import DutchCueRules, Hit
 

@@ -9,8 +9,8 @@ other folds (same features, C = 1, the shipped model's thresholds).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from spacy.language import Language
@@ -60,6 +60,15 @@ def out_of_fold_tags(
             fold_train = [transcripts[i] for i in train_idx]
             fold_train += [stt_transcript(t) for t in fold_train if t.extra.get("style") != "stt"]
             prepared = prepare(nlp, fold_train, rules)
+            tfeats, ty = token_rows(prepared, jargon_pipe.finder, shipped_jargon.frequencies)
+            token_model = _fit(tfeats, ty, ["jargon"], shipped_jargon.model.thresholds)
+            fold_jargon = JargonTokenModel(
+                jargon_pipe.finder, token_model, shipped_jargon.frequencies
+            )
+            # In-sample jargon signals for the fold's utterance model (the shipped recipe
+            # uses out-of-fold ones): a cheaper approximation that only feeds the
+            # scorer's training features.
+            set_jargon_signals(prepared, fold_jargon)
             feats, Y, pfeats, py = utterance_rows(prepared, rules)
             utterance_model = _fit(
                 feats, Y, UTTERANCE_TAGS, shipped_tags.utterance_model.thresholds
@@ -67,11 +76,7 @@ def out_of_fold_tags(
             premature_model = _fit(
                 pfeats, py, ["premature_solution"], shipped_tags.premature_model.thresholds
             )
-            tfeats, ty = token_rows(prepared, jargon_pipe.finder, shipped_jargon.frequencies)
-            token_model = _fit(tfeats, ty, ["jargon"], shipped_jargon.model.thresholds)
-            jargon_pipe.model = JargonTokenModel(
-                jargon_pipe.finder, token_model, shipped_jargon.frequencies
-            )
+            jargon_pipe.model = fold_jargon
             tagger_pipe.model = TrainedTagModel(rules, utterance_model, premature_model)
             blank = [
                 replace(

@@ -131,7 +131,7 @@ def token_rows(items: Sequence[Prepared], finder: JargonFinder, frequencies: dic
         for span, utterance in zip(spans, item.transcript.utterances, strict=True):
             if span.label_ != AGENT:
                 continue
-            gold_chars = set()
+            gold_chars: set[int] = set()
             for s in utterance.spans:
                 if s.label == "jargon":
                     gold_chars.update(range(s.start, s.end))
@@ -200,7 +200,9 @@ def train_utterance_models(
     best_p = None
     for C in GRID_C:
         premature_model = fit_linear(PX, py.reshape(-1, 1), ["premature_solution"], float(C))
-        proba, gold = _premature_probabilities(TrainedTagModel(rules, utterance_model, premature_model), dev)
+        proba, gold = _premature_probabilities(
+            TrainedTagModel(rules, utterance_model, premature_model), dev
+        )
         threshold, score = best_threshold(proba, gold)
         log(
             f"  {'premature':<16} C={C:<5} dev F1 {score:.3f} (threshold {threshold:.2f}, predicted issue state)"
@@ -263,7 +265,10 @@ def train_jargon_model(
             if best is None or span_f1 > best[0]:
                 best = (span_f1, float(C), threshold, utt_f1, span_f1)
         assert best is not None
-        log(f"  {'jargon spans':<16} C={C:<5} best so far: C={best[1]} threshold {best[2]} dev span F1 {best[4]:.3f} (tag F1 {best[3]:.3f} from spans alone)")
+        log(
+            f"  {'jargon spans':<16} C={C:<5} best so far: C={best[1]} threshold {best[2]} dev span F1 {best[4]:.3f} (tag F1 {best[3]:.3f} from spans alone)"
+        )
+    assert best is not None
     linear = fit_linear(X, y.reshape(-1, 1), ["jargon"], float(best[1]))
     linear.thresholds = np.asarray([best[2]], dtype=np.float32)
     return JargonTokenModel(finder, linear, frequencies)
