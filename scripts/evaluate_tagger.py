@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +26,7 @@ import klantfocus  # noqa: E402
 from klantfocus.constants import TAGS  # noqa: E402
 from klantfocus.evaluation import evaluate  # noqa: E402
 from klantfocus.pipeline.loading import build_pipeline  # noqa: E402
-
-
-def strip(transcripts):
-    return [
-        replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances])
-        for t in transcripts
-    ]
+from klantfocus.transcript import without_annotations  # noqa: E402
 
 
 def tfidf_baseline(train, test) -> dict:
@@ -102,14 +95,20 @@ def main(argv=None) -> int:
     }
     trained = spacy.load(args.pipeline)
     rule_based = build_pipeline(spacy.load(args.base))
-    report = {"dev": summary(evaluate(read["dev"], klantfocus.tag(strip(read["dev"]), trained)))}
+    report = {
+        "dev": summary(
+            evaluate(read["dev"], klantfocus.tag(without_annotations(read["dev"]), trained))
+        )
+    }
     report["dev_rules"] = summary(
-        evaluate(read["dev"], klantfocus.tag(strip(read["dev"]), rule_based))
+        evaluate(read["dev"], klantfocus.tag(without_annotations(read["dev"]), rule_based))
     )
     if not args.no_test:
         test = klantfocus.read_transcripts(args.data / "test.jsonl")
-        report["test"] = summary(evaluate(test, klantfocus.tag(strip(test), trained)))
-        report["test_rules"] = summary(evaluate(test, klantfocus.tag(strip(test), rule_based)))
+        report["test"] = summary(evaluate(test, klantfocus.tag(without_annotations(test), trained)))
+        report["test_rules"] = summary(
+            evaluate(test, klantfocus.tag(without_annotations(test), rule_based))
+        )
         report["test_tfidf_logreg"] = tfidf_baseline(read["train"], test)
     meta_file = args.pipeline / "meta.json"
     meta = json.loads(meta_file.read_text("utf-8"))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,17 +30,11 @@ from klantfocus.evaluation import evaluate  # noqa: E402
 from klantfocus.pipeline.tagger import TrainedTagModel  # noqa: E402
 from klantfocus.scoring.model import MindsetScorer, sha256_file  # noqa: E402
 from klantfocus.training.crossfit import out_of_fold_tags  # noqa: E402
+from klantfocus.transcript import without_annotations  # noqa: E402
 
 GRID_C = (0.03, 0.1, 0.3, 1.0, 3.0)
 GRID_CALIBRATION = ("sigmoid", "isotonic")
 MANIFEST = ROOT / "src" / "klantfocus" / "scoring" / "manifest.json"
-
-
-def strip(transcripts):
-    return [
-        replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances])
-        for t in transcripts
-    ]
 
 
 def labels(transcripts):
@@ -81,13 +74,15 @@ def main(argv=None) -> int:
     splits = {name: klantfocus.read_transcripts(path) for name, path in files.items()}
     nlp = klantfocus.load()
     tagged = {
-        name: klantfocus.tag(strip(items), nlp) for name, items in splits.items() if name != "train"
+        name: klantfocus.tag(without_annotations(items), nlp)
+        for name, items in splits.items()
+        if name != "train"
     }
     if isinstance(nlp.get_pipe("klantfocus_utterance_tagger").model, TrainedTagModel):
         print(f"tagging train with out-of-fold tag models ({args.folds} folds)")
         tagged["train"] = out_of_fold_tags(nlp, splits["train"], folds=args.folds)
     else:  # rule-based tagger: nothing was fitted on train, so its tags are honest as they are
-        tagged["train"] = klantfocus.tag(strip(splits["train"]), nlp)
+        tagged["train"] = klantfocus.tag(without_annotations(splits["train"]), nlp)
 
     best = None
     for C in GRID_C:

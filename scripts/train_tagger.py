@@ -17,7 +17,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,13 +41,6 @@ from klantfocus.training.tagger import (  # noqa: E402
 )
 
 FREQUENCY_WORDS = 200_000
-
-
-def strip(transcripts):
-    return [
-        replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances])
-        for t in transcripts
-    ]
 
 
 def dutch_frequencies() -> dict[str, float]:

@@ -12,7 +12,6 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -259,12 +258,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         predicted = read_transcripts(args.predictions)
     else:
         from .api import tag
+        from .transcript import without_annotations
 
-        blank = [
-            replace(t, utterances=[replace(u, labels=None, spans=[]) for u in t.utterances])
-            for t in gold
-        ]
-        predicted = _scorer(args).score(tag(blank, _nlp(args)))
+        predicted = _scorer(args).score(tag(without_annotations(gold), _nlp(args)))
     report = evaluate(gold, predicted)
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else format_report(report))
     return EXIT_OK

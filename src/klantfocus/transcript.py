@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .constants import AGENT, CUSTOMER, MINDSETS, SPEAKER_ALIASES, TAGS
@@ -225,6 +225,19 @@ def _optional_seconds(value: Any, name: str) -> float | None:
     return value
 
 
+def without_annotations(transcripts: Iterable[Transcript]) -> list[Transcript]:
+    """Copies with every utterance's labels and spans removed (input for a prediction)."""
+    return [
+        replace(
+            t,
+            utterances=[
+                replace(u, labels=None, spans=[], extra=dict(u.extra)) for u in t.utterances
+            ],
+        )
+        for t in transcripts
+    ]
+
+
 def copy_transcripts(transcripts: Iterable[Transcript]) -> list[Transcript]:
     """Deep copies, so that tagging or scoring never mutates the caller's objects."""
     return [copy.deepcopy(t) for t in transcripts]
@@ -239,4 +252,5 @@ __all__ = [
     "Utterance",
     "copy_transcripts",
     "normalise_speaker",
+    "without_annotations",
 ]

@@ -9,7 +9,6 @@ other folds (same features, C = 1, the shipped model's thresholds).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ from spacy.language import Language
 from ..pipeline.jargon import JargonTokenModel
 from ..pipeline.linear import HashedLinearModel
 from ..pipeline.tagger import UTTERANCE_TAGS, TrainedTagModel
-from ..transcript import Transcript
+from ..transcript import Transcript, without_annotations
 from .augment import stt_transcript
 from .tagger import N_FEATURES, prepare, set_jargon_signals, token_rows, utterance_rows
 
@@ -78,15 +77,7 @@ def out_of_fold_tags(
             )
             jargon_pipe.model = fold_jargon
             tagger_pipe.model = TrainedTagModel(rules, utterance_model, premature_model)
-            blank = [
-                replace(
-                    transcripts[i],
-                    utterances=[
-                        replace(u, labels=None, spans=[]) for u in transcripts[i].utterances
-                    ],
-                )
-                for i in held_idx
-            ]
+            blank = without_annotations(transcripts[i] for i in held_idx)
             for i, tagged in zip(held_idx, tag(blank, nlp), strict=True):
                 result[i] = tagged
     finally:
