@@ -231,40 +231,31 @@ class UtteranceTagger(_RuleStatePipe):
         spans = list(doc.spans[SPANS_UTTERANCES]) if SPANS_UTTERANCES in doc.spans else []
         contexts = conversation_context(doc, self.rules)
         decisions = self.model.tag_conversation(doc, spans, contexts)
-        evidence = _evidence_group(doc)
+        found_jargon = [ev for ev in _evidence_group(doc) if ev.label_ == "jargon"]
         all_tags: list[list[str]] = []
         for utterance, decision in zip(spans, decisions, strict=True):
             if decision is None:
                 all_tags.append([])
                 continue
             tags = set(decision.tags)
-            jargon_spans = [
-                ev
-                for ev in evidence
-                if ev.label_ == "jargon" and utterance.start <= ev.start < utterance.end
-            ]
-            if "jargon" in decision.evidence:
-                # The model decides the jargon tag per utterance; the spans follow it.
-                if "jargon" in tags and jargon_spans:
-                    tags.discard("jargon")  # evidence already present
-                    jargon_decided = True
-                else:
-                    jargon_decided = "jargon" in tags
-                    if not jargon_decided and jargon_spans:
-                        dropped = {(ev.start, ev.end) for ev in jargon_spans}
-                        evidence = [
-                            ev
-                            for ev in evidence
-                            if not (ev.label_ == "jargon" and (ev.start, ev.end) in dropped)
-                        ]
-                        doc.spans[SPANS_EVIDENCE] = evidence
-            else:
-                jargon_decided = bool(jargon_spans)
-            for tag in tags:
+            jargon_spans = {
+                (ev.start, ev.end)
+                for ev in found_jargon
+                if utterance.start <= ev.start < utterance.end
+            }
+            if "jargon" not in decision.evidence:  # rules: the tag follows the spans
+                if jargon_spans:
+                    tags.add("jargon")
+            elif "jargon" not in tags and jargon_spans:  # the model decides; spans follow
+                doc.spans[SPANS_EVIDENCE] = [
+                    ev
+                    for ev in _evidence_group(doc)
+                    if not (ev.label_ == "jargon" and (ev.start, ev.end) in jargon_spans)
+                ]
+            for tag in decision.tags:
+                if tag == "jargon" and jargon_spans:
+                    continue  # the jargon spans are its evidence
                 _add_evidence(doc, utterance, decision.evidence[tag], tag)
-            evidence = _evidence_group(doc)
-            if jargon_decided:
-                tags.add("jargon")
             all_tags.append([t for t in TAGS if t in tags])
         doc._.set(EXT_TAGS, all_tags)
         return doc
