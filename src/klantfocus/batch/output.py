@@ -45,10 +45,10 @@ _CONTRACT_TYPES: dict[str, str] = {
     "domain": "string",
     "labels": "list<string>",
     **{f"tag_{tag}": "bool" for tag in TAGS},
-    "evidence": "string",
     "mindset": "string",
     "mindset_score": "float64",
     "explanation": "string",
+    "evidence": "string",
 }
 _ALWAYS_PRESENT = [c for c in _CONTRACT_TYPES if c != "domain"]
 
