@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -115,27 +116,32 @@ def f1(predicted: np.ndarray, gold: np.ndarray) -> float:
     return float(2 * tp / max(np.sum(predicted) + np.sum(gold), 1))
 
 
+def agent_turns(item: Prepared) -> list[tuple[Any, Any, frozenset[str]]]:
+    """The agent utterances of a prepared transcript: the span, the gold utterance and the
+    words the customer said before it."""
+    pairs = [
+        (span, utterance)
+        for span, utterance in zip(
+            utterance_spans(item.doc), item.transcript.utterances, strict=True
+        )
+        if span.label_ == AGENT
+    ]
+    before = customer_words_before(item.doc, [span for span, _ in pairs])
+    return [
+        (span, utterance, words) for (span, utterance), words in zip(pairs, before, strict=True)
+    ]
+
+
 def token_rows(items: Sequence[Prepared], finder: JargonFinder, frequencies: dict[str, float]):
     helper = JargonTokenModel(finder, None, frequencies)
     feats, gold = [], []
     for item in items:
-        spans = utterance_spans(item.doc)
-        agent_spans = [s for s in spans if s.label_ == AGENT]
-        before = dict(
-            zip(
-                (s.start for s in agent_spans),
-                customer_words_before(item.doc, agent_spans),
-                strict=True,
-            )
-        )
-        for span, utterance in zip(spans, item.transcript.utterances, strict=True):
-            if span.label_ != AGENT:
-                continue
+        for span, utterance, words in agent_turns(item):
             gold_chars: set[int] = set()
             for s in utterance.spans:
                 if s.label == "jargon":
                     gold_chars.update(range(s.start, s.end))
-            feats.extend(helper.token_feature_lists(span, before[span.start]))
+            feats.extend(helper.token_feature_lists(span, words))
             for token in span:
                 start = token.idx - span.start_char
                 gold.append(any(i in gold_chars for i in range(start, start + len(token.text))))
@@ -147,19 +153,10 @@ def jargon_span_f1(model: JargonTokenModel, items: Sequence[Prepared]) -> tuple[
     tp = fp = fn = 0
     utt_pred, utt_gold = [], []
     for item in items:
-        spans = utterance_spans(item.doc)
-        agent_spans = [s for s in spans if s.label_ == AGENT]
-        found = dict(
-            zip(
-                (s.start for s in agent_spans),
-                model.find_many(agent_spans, customer_words_before(item.doc, agent_spans)),
-                strict=True,
-            )
-        )
-        for span, utterance in zip(spans, item.transcript.utterances, strict=True):
-            if span.label_ != AGENT:
-                continue
-            predicted = set(found[span.start])
+        turns = agent_turns(item)
+        found = model.find_many([span for span, _, _ in turns], [words for _, _, words in turns])
+        for (_, utterance, _), spans_found in zip(turns, found, strict=True):
+            predicted = set(spans_found)
             gold = {(s.start, s.end) for s in utterance.spans if s.label == "jargon"}
             tp += len(predicted & gold)
             fp += len(predicted - gold)
