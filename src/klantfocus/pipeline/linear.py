@@ -39,6 +39,9 @@ class HashedLinearModel:
             )
         self.labels = list(labels)
         self.weights = weights.astype(np.float32)
+        # (n_features, n_labels) in C order: the sparse-dense product reads it as is; with
+        # ``weights.T`` scipy would copy the whole matrix on every call.
+        self._columns = np.ascontiguousarray(self.weights.T)
         self.bias = bias.astype(np.float32)
         self.thresholds = np.asarray(thresholds, dtype=np.float32)
         self.n_features = n_features
@@ -54,7 +57,7 @@ class HashedLinearModel:
         if not feature_lists:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         X = self.transform(feature_lists)
-        return np.asarray(X @ self.weights.T) + self.bias
+        return np.asarray(X @ self._columns) + self.bias
 
     def probabilities(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
         """(n, n_labels) probabilities."""
@@ -63,7 +66,7 @@ class HashedLinearModel:
     def feature_weights(self, feature: str) -> np.ndarray:
         """The weight of one feature per label (what adding it to a list adds to the log-odds)."""
         X = self.transform([[feature]])
-        return np.asarray(X @ self.weights.T)[0]
+        return np.asarray(X @ self._columns)[0]
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         return probabilities >= self.thresholds

@@ -150,11 +150,7 @@ class TrainedTagModel:
         previous_solution = False
         for row, i in enumerate(agent):
             utterance, context = utterances[i], contexts[i]
-            evidence: dict[str, list[Hit]] = {}
-            for j, tag in enumerate(self.utterance_model.labels):
-                evidence[tag] = (
-                    self._evidence(utterance, context, tag, j) if decided[row, j] else []
-                )
+            evidence = self._evidence(utterance, context, decided[row])
             state_explored = context.issue in explored
             logit = explored_logits[row] if state_explored else unexplored[row]
             logit += w_any * bool(explored) + w_previous * previous_solution
@@ -173,24 +169,34 @@ class TrainedTagModel:
         return out
 
     def _evidence(
-        self, utterance: Span, context: UtteranceContext, tag: str, column: int
-    ) -> list[Hit]:
-        """The clause that, on its own, scores highest for the tag (the whole turn if one).
+        self, utterance: Span, context: UtteranceContext, decided: np.ndarray
+    ) -> dict[str, list[Hit]]:
+        """Evidence of each decided tag: the clause that, on its own, scores highest for
+        the tag (the whole turn if it has one clause); no evidence for the other tags.
 
         For ``jargon``: the strongest token of the jargon span model."""
-        if tag == "jargon":
+        labels = self.utterance_model.labels
+        evidence: dict[str, list[Hit]] = {tag: [] for tag in labels}
+        whole = [(0, len(utterance.text))]
+        clause_tags = [j for j, tag in enumerate(labels) if decided[j] and tag != "jargon"]
+        if "jargon" in labels and decided[labels.index("jargon")]:
             signal = utterance.doc.user_data.get(JARGON_SIGNAL_KEY, {}).get(utterance.start)
-            if signal is not None and signal[2] > signal[1]:
-                return [(int(signal[1]), int(signal[2]))]
-            return [(0, len(utterance.text))]
+            has_span = signal is not None and signal[2] > signal[1]
+            evidence["jargon"] = [(int(signal[1]), int(signal[2]))] if has_span else whole
+        if not clause_tags:
+            return evidence
         clauses = _clause_spans(utterance, self.rules)
         if len(clauses) <= 1:
-            return [(0, len(utterance.text))]
+            for j in clause_tags:
+                evidence[labels[j]] = whole
+            return evidence
+        # One scoring of the clauses serves every decided tag.
         scores = self.utterance_model.probabilities(
             [utterance_features(span, context, self.rules) for _, span in clauses]
-        )[:, column]
-        best = int(scores.argmax())
-        return [clauses[best][0]]
+        )
+        for j in clause_tags:
+            evidence[labels[j]] = [clauses[int(scores[:, j].argmax())][0]]
+        return evidence
 
     def _premature_evidence(
         self,
