@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from spacy.language import Language
 
-DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_SIZE = 8
 
 
 @lru_cache(maxsize=1)
