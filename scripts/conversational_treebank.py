@@ -11,6 +11,9 @@ Two commands:
   silver  SENTENCES.txt OUT.conllu --prefix ID
           one sentence per line -> CoNLL-U pre-annotated by the shipped base pipeline, as a
           starting point for manual correction (never shipped uncorrected);
+  agree   SECOND.conllu
+          agreement between the treebank and a blind second annotation of some of its
+          sentences (same sent_ids): UPOS, XPOS, FEATS, lemma, UAS, LAS;
   check   FILE.conllu...
           validates the format, the tree, the label inventories against the UD Dutch
           treebanks in ../shared/ud-dutch (when present), duplicates, and overlap with the
@@ -247,6 +250,43 @@ def check(files: list[Path]) -> int:
     return 1 if n_bad else 0
 
 
+def _rows(block: str) -> tuple[str, list[list[str]]]:
+    lines = block.splitlines()
+    sent_id = next((ln.split("=", 1)[1].strip() for ln in lines if ln.startswith("# sent_id")), "")
+    return sent_id, [ln.split("\t") for ln in lines if ln and not ln.startswith("#")]
+
+
+def agree(second: Path, treebank: Path = REPO_ROOT / "data" / "ud-conversational") -> dict:
+    first = {}
+    for path in sorted(treebank.glob("*.conllu")):
+        for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
+            sent_id, rows = _rows(block)
+            first[sent_id] = rows
+    counts: Counter[str] = Counter()
+    for block in second.read_text(encoding="utf-8").strip().split("\n\n"):
+        sent_id, rows_b = _rows(block)
+        rows_a = first.get(sent_id)
+        if rows_a is None or [r[1] for r in rows_a] != [r[1] for r in rows_b]:
+            counts["not_comparable"] += 1
+            continue
+        counts["sentences"] += 1
+        for a, b in zip(rows_a, rows_b, strict=True):
+            counts["tokens"] += 1
+            counts["upos"] += a[3] == b[3]
+            counts["xpos"] += a[4] == b[4]
+            counts["feats"] += a[5] == b[5]
+            counts["lemma"] += a[2].lower() == b[2].lower()
+            counts["uas"] += a[6] == b[6]
+            counts["las"] += a[6] == b[6] and a[7] == b[7]
+    n = max(counts["tokens"], 1)
+    return {
+        "sentences": counts["sentences"],
+        "tokens": counts["tokens"],
+        "not_comparable": counts["not_comparable"],
+        **{k: round(counts[k] / n, 3) for k in ("upos", "xpos", "feats", "lemma", "uas", "las")},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -255,11 +295,16 @@ def main(argv: list[str] | None = None) -> int:
     p_silver.add_argument("out", type=Path, help="CoNLL-U file to write")
     p_silver.add_argument("--prefix", required=True, help="sent_id prefix, e.g. conv-a")
     p_silver.add_argument("--model", default=str(REPO_ROOT / "models" / "nl_klantfocus_base"))
+    p_agree = sub.add_parser("agree", help="agreement with a blind second annotation")
+    p_agree.add_argument("second", type=Path, help="CoNLL-U with the same sent_ids")
     p_check = sub.add_parser("check", help="validate CoNLL-U files")
     p_check.add_argument("files", type=Path, nargs="+")
     args = parser.parse_args(argv)
     if args.command == "silver":
         silver(args.sentences, args.out, args.prefix, args.model)
+        return 0
+    if args.command == "agree":
+        print(json.dumps(agree(args.second), indent=1))
         return 0
     return check(args.files)
 
