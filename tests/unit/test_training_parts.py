@@ -82,3 +82,44 @@ def test_trained_components_round_trip(tmp_path):
     # to_bytes/from_bytes carry the trained model too
     restored = type(tagger)(loaded, rules=tagger.rules_table).from_bytes(tagger.to_bytes())
     assert isinstance(restored.model, TrainedTagModel)
+
+
+def _prepared_conversation(nlp, rules, ident="t1"):
+    from klantfocus.training.tagger import prepare
+
+    transcript = Transcript(
+        ident,
+        [
+            Utterance("customer", "Mijn internet valt steeds weg sinds gisteren."),
+            Utterance("agent", "Wat merkt u daar precies van?", labels=["open_question"]),
+            Utterance("customer", "Het lampje knippert en dan is alles weg."),
+            Utterance("agent", "Dan stuur ik een monteur.", labels=[]),
+        ],
+    )
+    return prepare(nlp, [transcript], rules)
+
+
+def _constant_model(labels, bias):
+    n = 1 << 10
+    return HashedLinearModel(
+        labels, np.zeros((len(labels), n)), np.asarray(bias), [0.5] * len(labels), n
+    )
+
+
+def test_premature_rows_take_the_issue_state_from_gold_or_from_a_model():
+    from klantfocus.training.tagger import utterance_rows
+
+    nlp = build_pipeline(spacy.blank("nl"))
+    rules = nlp.get_pipe("klantfocus_utterance_tagger").rules
+    items = _prepared_conversation(nlp, rules)
+    _, _, gold_state, _ = utterance_rows(items, rules)
+    # the second agent turn follows a (gold) open question: explored
+    assert "state=U" in gold_state[0] and "state=E" in gold_state[1]
+    # a model that never predicts a question or summary leaves the issue unexplored ...
+    never = _constant_model(list(UTTERANCE_TAGS), [-10.0] * len(UTTERANCE_TAGS))
+    _, _, never_state, _ = utterance_rows(items, rules, state_model=never)
+    assert "state=U" in never_state[1]
+    # ... and one that always does marks it explored after the first agent turn
+    always = _constant_model(list(UTTERANCE_TAGS), [10.0] * len(UTTERANCE_TAGS))
+    _, _, always_state, _ = utterance_rows(items, rules, state_model=always)
+    assert "state=E" in always_state[1]

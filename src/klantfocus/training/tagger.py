@@ -55,20 +55,40 @@ def prepare(
     ]
 
 
-def utterance_rows(items: Sequence[Prepared], rules: DutchCueRules):
-    """Features and gold labels of every agent utterance, plus the premature features
-    with the issue state from the gold labels of earlier turns (teacher forcing)."""
+def utterance_rows(
+    items: Sequence[Prepared],
+    rules: DutchCueRules,
+    state_model: HashedLinearModel | None = None,
+):
+    """Features and gold labels of every agent utterance, plus the premature features.
+
+    The premature features carry the open issue's state (explored or not). It comes from
+    the gold labels of earlier turns (teacher forcing) or, with ``state_model``, from that
+    model's open_question/summary decisions on them, as at inference time.
+    """
     feats, gold, premature_feats, premature_gold = [], [], [], []
     for item in items:
+        turns = [
+            (span, context, utterance)
+            for span, context, utterance in zip(
+                utterance_spans(item.doc), item.contexts, item.transcript.utterances, strict=True
+            )
+            if span.label_ == AGENT
+        ]
+        bases = [utterance_features(span, context, rules) for span, context, _ in turns]
+        if state_model is not None and bases:
+            columns = [state_model.labels.index(t) for t in ("open_question", "summary")]
+            decided = state_model.decide(state_model.probabilities(bases))
+            explores = [bool(row[columns].any()) for row in decided]
+        else:
+            explores = [
+                bool(set(utterance.labels or []) & {"open_question", "summary"})
+                for _, _, utterance in turns
+            ]
         explored: set[int | None] = set()
         previous_solution = False
-        for span, context, utterance in zip(
-            utterance_spans(item.doc), item.contexts, item.transcript.utterances, strict=True
-        ):
-            if span.label_ != AGENT:
-                continue
+        for k, ((span, context, utterance), base) in enumerate(zip(turns, bases, strict=True)):
             labels = set(utterance.labels or [])
-            base = utterance_features(span, context, rules)
             feats.append(base)
             gold.append([tag in labels for tag in UTTERANCE_TAGS])
             premature_feats.append(
@@ -80,9 +100,44 @@ def utterance_rows(items: Sequence[Prepared], rules: DutchCueRules):
             previous_solution = "premature_solution" in labels or bool(
                 rules.find_solutions(span.text)
             )
-            if labels & {"open_question", "summary"}:
+            if explores[k]:
                 explored.add(context.issue)
     return feats, np.array(gold, dtype=bool), premature_feats, np.array(premature_gold, dtype=bool)
+
+
+def predicted_state_rows(
+    items: Sequence[Prepared],
+    rules: DutchCueRules,
+    C: Sequence[float],
+    thresholds: Sequence[float],
+    folds: int = 5,
+    seed: int = 0,
+) -> tuple[list[list[str]], np.ndarray]:
+    """Premature features of ``items`` with the issue state predicted out of fold: each
+    transcript's open_question/summary decisions come from utterance models fitted on the
+    other folds (a transcript and its speech-to-text twin share a fold)."""
+    groups = sorted({item.transcript.id.split("#")[0] for item in items})
+    order = np.random.default_rng(seed).permutation(len(groups))
+    fold_of = {groups[int(i)]: k % folds for k, i in enumerate(order)}
+    probe = HashedLinearModel(
+        list(UTTERANCE_TAGS),
+        np.zeros((len(UTTERANCE_TAGS), N_FEATURES)),
+        np.zeros(len(UTTERANCE_TAGS)),
+        [0.5] * len(UTTERANCE_TAGS),
+        N_FEATURES,
+    )
+    pfeats: list[list[str]] = []
+    pgold: list[np.ndarray] = []
+    for fold in range(folds):
+        inside = [it for it in items if fold_of[it.transcript.id.split("#")[0]] != fold]
+        held = [it for it in items if fold_of[it.transcript.id.split("#")[0]] == fold]
+        feats, Y, _, _ = utterance_rows(inside, rules)
+        model = fit_linear(probe.transform(feats), Y, list(UTTERANCE_TAGS), list(C))
+        model.thresholds = np.asarray(thresholds, dtype=np.float32)
+        _, _, held_feats, held_gold = utterance_rows(held, rules, state_model=model)
+        pfeats += held_feats
+        pgold.append(held_gold)
+    return pfeats, np.concatenate(pgold)
 
 
 def fit_linear(
@@ -193,19 +248,29 @@ def train_utterance_models(
     utterance_model = fit_linear(X, Y, list(UTTERANCE_TAGS), chosen_C)
     utterance_model.thresholds = np.asarray(thresholds, dtype=np.float32)
 
-    PX = probe.transform(pfeats)
+    # The premature model learns the issue state either from gold labels (teacher
+    # forcing) or as the tagger will predict it; dev decides, like C.
+    sources = {
+        "gold": (pfeats, py),
+        "predicted": predicted_state_rows(train, rules, chosen_C, thresholds),
+    }
     best_p = None
-    for C in GRID_C:
-        premature_model = fit_linear(PX, py.reshape(-1, 1), ["premature_solution"], float(C))
-        proba, gold = _premature_probabilities(
-            TrainedTagModel(rules, utterance_model, premature_model), dev
-        )
-        threshold, score = best_threshold(proba, gold)
-        log(
-            f"  {'premature':<16} C={C:<5} dev F1 {score:.3f} (threshold {threshold:.2f}, predicted issue state)"
-        )
-        if best_p is None or score > best_p[0]:
-            best_p = (score, premature_model, threshold)
+    for source, (source_feats, source_gold) in sources.items():
+        PX = probe.transform(source_feats)
+        for C in GRID_C:
+            premature_model = fit_linear(
+                PX, source_gold.reshape(-1, 1), ["premature_solution"], float(C)
+            )
+            proba, gold = _premature_probabilities(
+                TrainedTagModel(rules, utterance_model, premature_model), dev
+            )
+            threshold, score = best_threshold(proba, gold)
+            log(
+                f"  {'premature':<16} state from {source:<9} C={C:<5} dev F1 {score:.3f} "
+                f"(threshold {threshold:.2f}, predicted issue state)"
+            )
+            if best_p is None or score > best_p[0]:
+                best_p = (score, premature_model, threshold)
     assert best_p is not None
     best_p[1].thresholds = np.asarray([best_p[2]], dtype=np.float32)
     return TrainedTagModel(rules, utterance_model, best_p[1])
