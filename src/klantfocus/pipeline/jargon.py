@@ -190,9 +190,12 @@ class JargonTokenModel:
 
         directory = Path(directory)
         self.model.to_disk(directory / self.MODEL_DIR)
-        with gzip.open(directory / self.FREQUENCIES_FILE, "wt", encoding="utf-8") as handle:
-            for word, zipf in self.frequencies.items():
-                handle.write(f"{word}\t{zipf:.1f}\n")
+        text = "".join(f"{word}\t{zipf:.1f}\n" for word, zipf in self.frequencies.items())
+        # mtime=0: the same table gives the same bytes, so a retrained model does not
+        # show a changed frequency file.
+        (directory / self.FREQUENCIES_FILE).write_bytes(
+            gzip.compress(text.encode("utf-8"), mtime=0)
+        )
 
     @classmethod
     def from_disk(cls, directory: Any, finder: JargonFinder) -> JargonTokenModel:
