@@ -7,10 +7,12 @@ Recipe, in order:
            UD_Dutch-LassySmall, dev/test splits only) against the values recorded below;
 2. convert them to spaCy's binary format with spaCy's CoNLL-U reader, under build/base/:
              train.spacy  nl_alpino-ud-dev + nl_lassysmall-ud-dev + nl_lassysmall-ud-test
-                          minus the internal dev split
+                          minus the internal dev split, plus klantfocus' conversational
+                          treebank (data/ud-conversational, 85%, repeated 3 times)
              dev.spacy    internal dev split: ~10% of those three files, chosen as blocks of
-                          consecutive sentences of one document, fixed seed; used for early
-                          stopping / model selection only
+                          consecutive sentences of one document, fixed seed, plus 15% of
+                          the conversational treebank; used for early stopping / model
+                          selection only
              test.spacy   nl_alpino-ud-test: HELD OUT, never trained on, never used for
                           tuning or model selection, only read in step 4
 3. train   with configs/base/config.cfg (spaCy's training loop, in this process, so the
@@ -48,6 +50,8 @@ DEFAULT_UD_DIR = REPO_ROOT.parent / "shared" / "ud-dutch"
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "base" / "config.cfg"
 DEFAULT_BUILD = REPO_ROOT / "build" / "base"
 DEFAULT_OUTPUT = REPO_ROOT / "models" / "nl_klantfocus_base"
+DEFAULT_CONVERSATIONAL = REPO_ROOT / "data" / "ud-conversational"
+CONVERSATIONAL_TEST = REPO_ROOT / "tests" / "data" / "conversational_pos.jsonl"
 
 MODEL_NAME = "nl_klantfocus_base"
 MODEL_VERSION = "0.1.0"
@@ -70,6 +74,11 @@ SPLIT_SEED = 20240611
 DEV_FRACTION = 0.10
 BLOCK_SENTS = 25  # a dev "block": up to this many consecutive sentences of one document
 N_SENTS = 10  # sentences per training Doc (as `spacy convert --n-sents 10`)
+# The conversational treebank is small next to the UD files (a few thousand words against
+# 61k): its training sentences are repeated so that its constructions ("u", imperatives,
+# verb-first questions, fillers) weigh enough; its dev share joins the internal dev split.
+CONVERSATIONAL_REPEAT = 3
+CONVERSATIONAL_DEV_FRACTION = 0.15
 
 METRICS = ["pos_acc", "tag_acc", "morph_acc", "lemma_acc", "dep_uas", "dep_las", "sents_f"]
 TARGETS = {"pos_acc": 0.93, "dep_las": 0.72}
@@ -102,6 +111,15 @@ SOURCES = [
         "files": ["nl_lassysmall-ud-dev.conllu", "nl_lassysmall-ud-test.conllu"],
     },
 ]
+
+CONVERSATIONAL_SOURCE = {
+    "name": "klantfocus conversational treebank",
+    "url": "data/ud-conversational/ in the klantfocus repository",
+    "author": "klantfocus team",
+    "license": "CC BY-SA 4.0",
+    "citation": "Customer-service sentences written and annotated in UD Dutch (Alpino) "
+    "conventions for klantfocus; see data/ud-conversational/README.md.",
+}
 
 SPEECH_FILLERS = ["eh", "ehm", "uh", "uhm", "hm"]
 
@@ -260,7 +278,29 @@ def to_docbin(sents: list[dict], path: Path) -> int:
     return n_words
 
 
-def convert(ud_dir: Path, build: Path, seed: int, fraction: float) -> dict:
+def conversational_files(conv_dir: Path | None) -> list[Path]:
+    return sorted(conv_dir.glob("*.conllu")) if conv_dir and conv_dir.is_dir() else []
+
+
+def split_conversational(conv_dir: Path | None, seed: int) -> tuple[list, list]:
+    """Train and dev sentences of the conversational treebank (independent sentences: a
+    seeded random share per file goes to dev)."""
+    train: list[dict] = []
+    dev: list[dict] = []
+    for path in conversational_files(conv_dir):
+        sents = read_blocks(path)
+        order = list(range(len(sents)))
+        random.Random(f"{seed}:{path.name}").shuffle(order)
+        n_dev = round(CONVERSATIONAL_DEV_FRACTION * len(sents))
+        dev_ids = set(order[:n_dev])
+        for i, s in enumerate(sents):
+            (dev if i in dev_ids else train).append(s)
+    return train, dev
+
+
+def convert(
+    ud_dir: Path, build: Path, seed: int, fraction: float, conv_dir: Path | None = None
+) -> dict:
     train_all: list[dict] = []
     per_file = {}
     for name in TRAIN_FILES:
@@ -272,11 +312,24 @@ def convert(ud_dir: Path, build: Path, seed: int, fraction: float) -> dict:
             "dev_sentences": len(dv),
         }
         train_all.append((tr, dv))
-    train = [s for tr, _ in train_all for s in tr]
-    dev = [s for _, dv in train_all for s in dv]
+    conv_train, conv_dev = split_conversational(conv_dir, seed)
+    if conv_train:
+        per_file["conversational"] = {
+            "files": [p.name for p in conversational_files(conv_dir)],
+            "sentences": len(conv_train) + len(conv_dev),
+            "train_sentences": len(conv_train),
+            "dev_sentences": len(conv_dev),
+            "train_repeat": CONVERSATIONAL_REPEAT,
+        }
+    train = [s for tr, _ in train_all for s in tr] + conv_train * CONVERSATIONAL_REPEAT
+    dev = [s for _, dv in train_all for s in dv] + conv_dev
     test = read_blocks(ud_dir / HELD_OUT_TEST_FILE)
     overlap = {s["sent_id"] for s in train} & {s["sent_id"] for s in dev}
     assert not overlap, f"train/dev overlap: {sorted(overlap)[:5]}"
+    if conv_dev:
+        to_docbin(conv_dev, build / "dev_conversational.spacy")
+    else:
+        (build / "dev_conversational.spacy").unlink(missing_ok=True)
     info = {
         "seed": seed,
         "dev_fraction": fraction,
@@ -914,12 +967,35 @@ def _score(nlp, examples) -> dict[str, float]:
     return {k: round(float(scores.get(k) or 0.0), 4) for k in METRICS}
 
 
+def conversational_pos_accuracy(nlp) -> dict:
+    """UPOS accuracy on the key words of the conversational POS test set (evaluation only)."""
+    records = [
+        json.loads(line)
+        for line in CONVERSATIONAL_TEST.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    total = correct = 0
+    for rec, doc in zip(records, nlp.pipe(r["text"] for r in records), strict=True):
+        for exp in rec["expect"]:
+            total += 1
+            correct += doc[exp["i"]].pos_ == exp["pos"]
+    return {
+        "utterances": len(records),
+        "key_words": total,
+        "correct": correct,
+        "pos_acc": round(correct / total, 4),
+    }
+
+
 def evaluate(model_dir: Path, build: Path, splits: Sequence[str] = ("dev", "test")) -> dict:
     import spacy
     from spacy.training import Corpus
 
     nlp = spacy.load(model_dir)
     res = {}
+    if (build / "dev_conversational.spacy").exists():
+        examples = list(Corpus(str(build / "dev_conversational.spacy"))(nlp))
+        res["dev_conversational"] = _score(nlp, examples)
     for split in splits:
         examples = list(Corpus(str(build / f"{split}.spacy"))(nlp))
         res[split] = _score(nlp, examples)
@@ -929,9 +1005,16 @@ def evaluate(model_dir: Path, build: Path, splits: Sequence[str] = ("dev", "test
             with contextlib.suppress(_Skip):
                 speech.append(make_speech_variant(nlp, eg, lower=True, drop_punct=True, rng=rng))
         res[f"{split}_speech_style"] = _score(nlp, speech)
-    (build / "metrics.json").write_text(json.dumps(res, indent=1))
     for split, scores in res.items():
         log(f"{split:18s} " + "  ".join(f"{k}={v:.3f}" for k, v in scores.items()))
+    if "test" in splits:
+        res["conversational_pos_test"] = conversational_pos_accuracy(nlp)
+        log(
+            "conversational POS test set: {pos_acc:.3f} ({correct}/{key_words})".format(
+                **res["conversational_pos_test"]
+            )
+        )
+    (build / "metrics.json").write_text(json.dumps(res, indent=1))
     return res
 
 
@@ -945,6 +1028,7 @@ def package(
     hashes: dict[str, str],
     split: dict,
     train_timing: dict[str, float] | None,
+    conv_hashes: dict[str, str] | None = None,
 ) -> None:
     if output.exists():
         shutil.rmtree(output)
@@ -963,7 +1047,20 @@ def package(
             for f in src["files"]
         ]
         sources.append(s)
+    if conv_hashes:
+        sources.append(
+            {
+                **CONVERSATIONAL_SOURCE,
+                "files": [
+                    {"file": f, "sha256": h, "use": "training + internal dev"}
+                    for f, h in conv_hashes.items()
+                ],
+            }
+        )
     test = metrics["test"]
+    extra_perf = {
+        k: metrics[k] for k in ("dev_conversational", "conversational_pos_test") if k in metrics
+    }
     meta.update(
         {
             "lang": "nl",
@@ -973,14 +1070,15 @@ def package(
                 "klantfocus Dutch base pipeline (stand-in for nl_core_news_sm): tok2vec, tagger "
                 "(UD XPOS / Lassy tags), morphologizer (UPOS + features), edit-tree lemmatizer, "
                 "dependency parser (also sentence boundaries). Trained on the dev/test splits of "
-                "UD_Dutch-Alpino and UD_Dutch-LassySmall (nl_alpino-ud-test held out) with "
-                "speech-to-text style augmentation (lowercase, no punctuation, fillers). No vectors."
+                "UD_Dutch-Alpino and UD_Dutch-LassySmall (nl_alpino-ud-test held out) and "
+                "klantfocus' conversational treebank, with speech-to-text style augmentation "
+                "(lowercase, no punctuation, fillers). No vectors."
             ),
             "author": "klantfocus team",
             "license": "CC BY-SA 4.0",
             "url": "",
             "sources": sources,
-            "input_sha256": hashes,
+            "input_sha256": {**hashes, **(conv_hashes or {})},
             "performance": {
                 **test,
                 "evaluated_on": f"{HELD_OUT_TEST_FILE} (held out: never trained on or tuned on)",
@@ -989,14 +1087,18 @@ def package(
                 "dev": metrics["dev"],
                 "test_speech_style": metrics["test_speech_style"],
                 "dev_speech_style": metrics["dev_speech_style"],
+                **extra_perf,
                 "notes": (
                     "Top-level figures = held-out test. dev = internal dev split used for early "
                     "stopping. *_speech_style = same texts lowercased with punctuation removed. "
-                    "Lemmas scored without the treebanks' '_' compound marks."
+                    "Lemmas scored without the treebanks' '_' compound marks. "
+                    "dev_conversational = the dev share of klantfocus' conversational treebank "
+                    "(also part of dev). conversational_pos_test = UPOS of the key words of "
+                    "tests/data/conversational_pos.jsonl (evaluation only)."
                 ),
             },
             "training": {
-                "train_files": TRAIN_FILES,
+                "train_files": TRAIN_FILES + list(conv_hashes or {}),
                 "train_sentences": split["train"]["sentences"],
                 "train_words": split["train"]["words"],
                 "dev_sentences": split["dev"]["sentences"],
@@ -1112,6 +1214,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="SECTION.KEY=VALUE",
         help="override a config value, e.g. --set training.max_epochs=2 (repeatable; values as in the .cfg)",
     )
+    ap.add_argument(
+        "--conversational-dir",
+        type=Path,
+        default=DEFAULT_CONVERSATIONAL,
+        help="folder with klantfocus' conversational treebank (*.conllu), added to the "
+        "training data (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--no-conversational",
+        action="store_true",
+        help="train on the UD treebanks only (ablation)",
+    )
     ap.add_argument("--verify-only", action="store_true", help="check the input hashes and stop")
     ap.add_argument(
         "--skip-train",
@@ -1136,7 +1250,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         build = args.build_dir.resolve()
         build.mkdir(parents=True, exist_ok=True)
-        split = convert(args.ud_dir.resolve(), build, args.seed, args.dev_fraction)
+        conv_dir = None if args.no_conversational else args.conversational_dir.resolve()
+        conv_hashes = {
+            str(p.relative_to(REPO_ROOT)) if p.is_relative_to(REPO_ROOT) else p.name: sha256_of(p)
+            for p in conversational_files(conv_dir)
+        }
+        if conv_dir is not None and not conv_hashes:
+            raise RecipeError(
+                f"no conversational treebank (*.conllu) in {conv_dir}; "
+                "pass --no-conversational to train on the UD treebanks only"
+            )
+        split = convert(args.ud_dir.resolve(), build, args.seed, args.dev_fraction, conv_dir)
         overrides = {}
         for item in args.overrides:
             key, sep, value = item.partition("=")
@@ -1161,7 +1285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         metrics = evaluate(model_dir, build)
         if not args.no_package:
-            package(model_dir, args.output.resolve(), metrics, hashes, split, timing)
+            package(model_dir, args.output.resolve(), metrics, hashes, split, timing, conv_hashes)
         short = [f"{k}={metrics['test'][k]:.3f} (target {v})" for k, v in TARGETS.items()]
         log("held-out test: " + ", ".join(short))
         return 0
