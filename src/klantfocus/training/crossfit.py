@@ -19,20 +19,18 @@ from ..pipeline.linear import HashedLinearModel
 from ..pipeline.tagger import UTTERANCE_TAGS, TrainedTagModel
 from ..transcript import Transcript, without_annotations
 from .augment import stt_transcript
-from .tagger import N_FEATURES, prepare, set_jargon_signals, token_rows, utterance_rows
+from .tagger import (
+    feature_matrix,
+    fit_linear,
+    prepare,
+    set_jargon_signals,
+    token_rows,
+    utterance_rows,
+)
 
 
 def _fit(feats, y, labels, thresholds) -> HashedLinearModel:
-    from .tagger import fit_linear
-
-    probe = HashedLinearModel(
-        list(labels),
-        np.zeros((len(labels), N_FEATURES)),
-        np.zeros(len(labels)),
-        [0.5] * len(labels),
-        N_FEATURES,
-    )
-    model = fit_linear(probe.transform(feats), y.reshape(len(feats), -1), list(labels), 1.0)
+    model = fit_linear(feature_matrix(feats), y.reshape(len(feats), -1), list(labels), 1.0)
     model.thresholds = np.asarray(thresholds, dtype=np.float32)
     return model
 

@@ -6,7 +6,7 @@ the recipe passes train for fitting and dev for choosing C and thresholds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,32 @@ from ..transcript import Transcript
 
 N_FEATURES = 1 << 18
 GRID_C = (0.1, 0.3, 1.0, 3.0)
+
+
+def feature_matrix(feature_lists: Sequence[Sequence[str]]) -> Any:
+    """The hashed feature matrix the shipped linear models read (N_FEATURES columns)."""
+    return HashedLinearModel(
+        ["_"], np.zeros((1, N_FEATURES)), np.zeros(1), [0.5], N_FEATURES
+    ).transform(feature_lists)
+
+
+def transcript_folds(
+    items: Sequence[Prepared], folds: int, shuffle_seed: int | None = None
+) -> Iterator[tuple[list[Prepared], list[Prepared]]]:
+    """(fitting items, held-out items) per fold. A transcript and its speech-to-text twin
+    (id suffix ``#stt``) share a fold; transcripts go to folds in id order, or in a
+    seeded random order with ``shuffle_seed``."""
+    groups = sorted({item.transcript.id.split("#")[0] for item in items})
+    if shuffle_seed is not None:
+        groups = [
+            groups[int(i)] for i in np.random.default_rng(shuffle_seed).permutation(len(groups))
+        ]
+    fold_of = {group: k % folds for k, group in enumerate(groups)}
+    for fold in range(folds):
+        yield (
+            [it for it in items if fold_of[it.transcript.id.split("#")[0]] != fold],
+            [it for it in items if fold_of[it.transcript.id.split("#")[0]] == fold],
+        )
 
 
 @dataclass
@@ -116,23 +142,11 @@ def predicted_state_rows(
     """Premature features of ``items`` with the issue state predicted out of fold: each
     transcript's open_question/summary decisions come from utterance models fitted on the
     other folds (a transcript and its speech-to-text twin share a fold)."""
-    groups = sorted({item.transcript.id.split("#")[0] for item in items})
-    order = np.random.default_rng(seed).permutation(len(groups))
-    fold_of = {groups[int(i)]: k % folds for k, i in enumerate(order)}
-    probe = HashedLinearModel(
-        list(UTTERANCE_TAGS),
-        np.zeros((len(UTTERANCE_TAGS), N_FEATURES)),
-        np.zeros(len(UTTERANCE_TAGS)),
-        [0.5] * len(UTTERANCE_TAGS),
-        N_FEATURES,
-    )
     pfeats: list[list[str]] = []
     pgold: list[np.ndarray] = []
-    for fold in range(folds):
-        inside = [it for it in items if fold_of[it.transcript.id.split("#")[0]] != fold]
-        held = [it for it in items if fold_of[it.transcript.id.split("#")[0]] == fold]
+    for inside, held in transcript_folds(items, folds, shuffle_seed=seed):
         feats, Y, _, _ = utterance_rows(inside, rules)
-        model = fit_linear(probe.transform(feats), Y, list(UTTERANCE_TAGS), list(C))
+        model = fit_linear(feature_matrix(feats), Y, list(UTTERANCE_TAGS), list(C))
         model.thresholds = np.asarray(thresholds, dtype=np.float32)
         _, _, held_feats, held_gold = utterance_rows(held, rules, state_model=model)
         pfeats += held_feats
@@ -227,11 +241,7 @@ def train_utterance_models(
 ) -> TrainedTagModel:
     feats, Y, pfeats, py = utterance_rows(train, rules)
     dfeats, dY, _, _ = utterance_rows(dev, rules)
-    n = len(UTTERANCE_TAGS)
-    probe = HashedLinearModel(
-        list(UTTERANCE_TAGS), np.zeros((n, N_FEATURES)), np.zeros(n), [0.5] * n, N_FEATURES
-    )
-    X = probe.transform(feats)
+    X = feature_matrix(feats)
     chosen_C, thresholds = [], []
     for j, tag in enumerate(UTTERANCE_TAGS):
         best = None
@@ -256,7 +266,7 @@ def train_utterance_models(
     }
     best_p = None
     for source, (source_feats, source_gold) in sources.items():
-        PX = probe.transform(source_feats)
+        PX = feature_matrix(source_feats)
         for C in GRID_C:
             premature_model = fit_linear(
                 PX, source_gold.reshape(-1, 1), ["premature_solution"], float(C)
@@ -313,8 +323,7 @@ def train_jargon_model(
     log=print,
 ) -> JargonTokenModel:
     feats, y = token_rows(train, finder, frequencies)
-    probe = HashedLinearModel(["jargon"], np.zeros((1, N_FEATURES)), np.zeros(1), [0.5], N_FEATURES)
-    X = probe.transform(feats)
+    X = feature_matrix(feats)
     best: tuple[float, float, float, float, float] | None = None
     for C in GRID_C:
         linear = fit_linear(X, y.reshape(-1, 1), ["jargon"], float(C))
@@ -350,19 +359,9 @@ def set_jargon_signals(items: Sequence[Prepared], model: JargonTokenModel) -> No
 def crossfit_jargon_signals(
     items: Sequence[Prepared], shipped: JargonTokenModel, folds: int = 5
 ) -> None:
-    """Jargon signals on training items from token models that did not see them.
-
-    A transcript and its speech-to-text twin (id suffix ``#stt``) share a fold.
-    """
-    groups = sorted({item.transcript.id.split("#")[0] for item in items})
-    fold_of = {g: i % folds for i, g in enumerate(groups)}
-    for fold in range(folds):
-        inside = [it for it in items if fold_of[it.transcript.id.split("#")[0]] != fold]
-        held = [it for it in items if fold_of[it.transcript.id.split("#")[0]] == fold]
+    """Jargon signals on training items from token models that did not see them."""
+    for inside, held in transcript_folds(items, folds):
         feats, y = token_rows(inside, shipped.finder, shipped.frequencies)
-        probe = HashedLinearModel(
-            ["jargon"], np.zeros((1, N_FEATURES)), np.zeros(1), [0.5], N_FEATURES
-        )
-        linear = fit_linear(probe.transform(feats), y.reshape(-1, 1), ["jargon"], 1.0)
+        linear = fit_linear(feature_matrix(feats), y.reshape(-1, 1), ["jargon"], 1.0)
         linear.thresholds = shipped.model.thresholds
         set_jargon_signals(held, JargonTokenModel(shipped.finder, linear, shipped.frequencies))
