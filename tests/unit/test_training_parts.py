@@ -123,3 +123,19 @@ def test_premature_rows_take_the_issue_state_from_gold_or_from_a_model():
     always = _constant_model(list(UTTERANCE_TAGS), [10.0] * len(UTTERANCE_TAGS))
     _, _, always_state, _ = utterance_rows(items, rules, state_model=always)
     assert "state=E" in always_state[1]
+
+
+def test_transcript_folds_hold_each_transcript_out_once_with_its_twin():
+    from klantfocus.training.tagger import Prepared, transcript_folds
+
+    ids = [f"t{i}" for i in range(7)] + ["t1#stt", "t4#stt"]
+    items = [Prepared(Transcript(i, [Utterance("agent", "Goedemiddag.")]), None, []) for i in ids]
+    for seed in (None, 3):
+        held_out = []
+        for inside, held in transcript_folds(items, 3, shuffle_seed=seed):
+            held_ids = {it.transcript.id for it in held}
+            assert not held_ids & {it.transcript.id for it in inside}
+            assert ("t1" in held_ids) == ("t1#stt" in held_ids)
+            assert ("t4" in held_ids) == ("t4#stt" in held_ids)
+            held_out += held_ids
+        assert sorted(held_out) == sorted(ids)
