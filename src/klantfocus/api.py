@@ -53,20 +53,9 @@ def iter_tagged(
 ) -> Iterator[Transcript]:
     """Tag transcripts lazily, in input order; the inputs are not modified."""
     nlp = nlp or default_pipeline()
-    pending: list[Transcript] = []
-
-    def run(batch: list[Transcript]) -> Iterator[Transcript]:
-        docs = nlp.pipe((transcript_to_doc(nlp, t) for t in batch), batch_size=batch_size)
-        for transcript, doc in zip(batch, docs, strict=True):
-            yield replace(transcript, utterances=tagged_utterances(doc, transcript))
-
-    for transcript in transcripts:
-        pending.append(transcript)
-        if len(pending) >= batch_size:
-            yield from run(pending)
-            pending = []
-    if pending:
-        yield from run(pending)
+    pairs = ((transcript_to_doc(nlp, t), t) for t in transcripts)
+    for doc, transcript in nlp.pipe(pairs, batch_size=batch_size, as_tuples=True):
+        yield replace(transcript, utterances=tagged_utterances(doc, transcript))
 
 
 def tag(transcripts: Iterable[Transcript], nlp: Language | None = None) -> list[Transcript]:

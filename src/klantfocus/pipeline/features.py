@@ -164,19 +164,9 @@ def plain_compound(word: str, frequencies: dict[str, float]) -> bool:
     return False
 
 
-def token_features(
-    token: Token,
-    frequencies: dict[str, float],
-    lexicon_hit: bool,
-    explained_after: bool,
-    customer_said: bool = False,
-    compound: bool = False,
-) -> list[str]:
-    """Features of one token for the jargon span model.
-
-    ``customer_said``: the customer used this word earlier in the call (then it is their
-    language, not jargon); ``compound``: a long word made of two common words.
-    """
+def token_word_features(token: Token, frequencies: dict[str, float]) -> list[str]:
+    """The jargon features of a token that depend on its text alone (callers may cache
+    them by ``token.text``)."""
     text = token.text
     lower = token.lower_
     feats = [
@@ -187,12 +177,8 @@ def token_features(
         f"suf5={lower[-5:]}",
         f"pre={lower[:3]}",
         f"shape={token.shape_}",
+        f"zipf={zipf_bucket(lower, frequencies)}",
     ]
-    feats.append(f"zipf={zipf_bucket(lower, frequencies)}")
-    if customer_said:
-        feats.append("customer_said")
-    if compound:
-        feats.append("plain_compound")
     for part in lower.split("-") if "-" in lower else []:
         feats.append(f"part_zipf={zipf_bucket(part, frequencies)}")
     if text.isupper() and len(text) > 1:
@@ -204,6 +190,30 @@ def token_features(
     if "-" in text:
         feats.append("hyphen")
     feats.append(f"len={_bucket(len(text), (2, 3, 5, 8, 12))}")
+    return feats
+
+
+def token_features(
+    token: Token,
+    frequencies: dict[str, float],
+    lexicon_hit: bool,
+    explained_after: bool,
+    customer_said: bool = False,
+    compound: bool = False,
+    word_features: list[str] | None = None,
+) -> list[str]:
+    """Features of one token for the jargon span model.
+
+    ``customer_said``: the customer used this word earlier in the call (then it is their
+    language, not jargon); ``compound``: a long word made of two common words;
+    ``word_features``: :func:`token_word_features` of the token, if the caller has them.
+    The model sums hashed features, so their order does not matter.
+    """
+    feats = list(word_features or token_word_features(token, frequencies))
+    if customer_said:
+        feats.append("customer_said")
+    if compound:
+        feats.append("plain_compound")
     if token.doc.has_annotation("POS"):
         feats.append(f"pos={token.pos_}")
     if lexicon_hit:

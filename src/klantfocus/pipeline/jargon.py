@@ -16,6 +16,7 @@ from .rules import Hit
 
 _ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*|[A-Z]{2,})(?:-[\w]+)*(?![\w])")
 _EXPLANATION_WINDOW = 60
+_WORD_CACHE_SIZE = 20_000  # word-level feature lists kept per jargon model
 
 
 class JargonFinder:
@@ -85,11 +86,14 @@ class JargonTokenModel:
         self.model = model
         self.frequencies = frequencies
         self._compounds: dict[str, bool] = {}
+        # Word-level features by token text: most tokens of a call are frequent words
+        # seen before. Bounded, so a long batch run does not grow it without end.
+        self._word_features: dict[str, list[str]] = {}
 
     def token_feature_lists(
         self, utterance: Any, customer_words: frozenset[str] = frozenset()
     ) -> list[list[str]]:
-        from .features import plain_compound, token_features
+        from .features import plain_compound, token_features, token_word_features
 
         text = utterance.text
         base = utterance.start_char
@@ -103,6 +107,12 @@ class JargonTokenModel:
             compound = self._compounds.get(lower)
             if compound is None:
                 compound = self._compounds[lower] = plain_compound(lower, self.frequencies)
+            words = self._word_features.get(token.text)
+            if words is None:
+                if len(self._word_features) >= _WORD_CACHE_SIZE:
+                    self._word_features.clear()
+                words = token_word_features(token, self.frequencies)
+                self._word_features[token.text] = words
             lists.append(
                 token_features(
                     token,
@@ -111,6 +121,7 @@ class JargonTokenModel:
                     explained,
                     lower in customer_words and len(lower) > 3,
                     compound,
+                    words,
                 )
             )
         return lists
