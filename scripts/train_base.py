@@ -462,7 +462,7 @@ _PRON_FORMS = {
         "obj": ("u", "VNW|pr|pron|obl|vol|2|getal", "Case=Acc|Person=2|PronType=Prs"),
         "poss": (
             "uw",
-            "VNW|bez|det|stan|vol|2b|getal|prenom|zonder|agr",
+            "VNW|bez|det|stan|vol|2|getal|prenom|zonder|agr",
             "Person=2|Poss=Yes|PronType=Prs",
         ),
     },
@@ -471,7 +471,7 @@ _PRON_FORMS = {
         "obj": ("u", "VNW|pr|pron|obl|vol|2|getal", "Case=Acc|Person=2|PronType=Prs"),
         "poss": (
             "uw",
-            "VNW|bez|det|stan|vol|2b|getal|prenom|zonder|agr",
+            "VNW|bez|det|stan|vol|2|getal|prenom|zonder|agr",
             "Person=2|Poss=Yes|PronType=Prs",
         ),
     },
