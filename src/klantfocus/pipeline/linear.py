@@ -38,16 +38,20 @@ class HashedLinearModel:
                 f"weights have shape {weights.shape}, expected {(len(labels), n_features)}"
             )
         self.labels = list(labels)
-        self.weights = weights.astype(np.float32)
-        # (n_features, n_labels) in C order: the sparse-dense product reads it as is; with
-        # ``weights.T`` scipy would copy the whole matrix on every call.
-        self._columns = np.ascontiguousarray(self.weights.T)
+        # Stored as (n_features, n_labels) in C order, the layout the sparse-dense product
+        # reads as is; from (n_labels, n_features) scipy would copy the matrix every call.
+        self._columns = np.ascontiguousarray(weights.astype(np.float32).T)
         self.bias = bias.astype(np.float32)
         self.thresholds = np.asarray(thresholds, dtype=np.float32)
         self.n_features = n_features
         self.hasher = FeatureHasher(
             n_features=n_features, input_type="string", alternate_sign=False
         )
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(n_labels, n_features) weights (a view of the stored matrix)."""
+        return self._columns.T
 
     def transform(self, feature_lists: Sequence[Sequence[str]]) -> Any:
         return self.hasher.transform(feature_lists)
@@ -74,7 +78,9 @@ class HashedLinearModel:
     def to_disk(self, directory: str | Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(directory / WEIGHTS_FILE, weights=self.weights, bias=self.bias)
+        np.savez_compressed(
+            directory / WEIGHTS_FILE, weights=np.ascontiguousarray(self.weights), bias=self.bias
+        )
         header = {
             "labels": self.labels,
             "thresholds": [float(t) for t in self.thresholds],
