@@ -466,17 +466,13 @@ _PRON_FORMS = {
             "Person=2|Poss=Yes|PronType=Prs",
         ),
     },
-    "ge": {
-        "subj": ("ge", "VNW|pers|pron|nomin|red|2v|ev", "Case=Nom|Person=2|PronType=Prs"),
-        "obj": ("u", "VNW|pr|pron|obl|vol|2|getal", "Case=Acc|Person=2|PronType=Prs"),
-        "poss": (
-            "uw",
-            "VNW|bez|det|stan|vol|2|getal|prenom|zonder|agr",
-            "Person=2|Poss=Yes|PronType=Prs",
-        ),
-    },
     "jullie": {"subj": ("jullie", "VNW|pers|pron|stan|vol|2|mv", "Person=2|PronType=Prs")},
     "we": {"subj": ("we", "VNW|pers|pron|nomin|red|1|mv", "Case=Nom|Person=1|PronType=Prs")},
+}
+# Belgian "ge" takes the object and possessive forms of "u".
+_PRON_FORMS["ge"] = {
+    **_PRON_FORMS["u"],
+    "subj": ("ge", "VNW|pers|pron|nomin|red|2v|ev", "Case=Nom|Person=2|PronType=Prs"),
 }
 # Present-tense verb forms that do not follow the regular pattern.
 _FIRST_PERSON_FORMS = {"heeft": "heb", "is": "ben"}
