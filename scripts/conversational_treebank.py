@@ -61,7 +61,8 @@ EXTRA_TAGS: dict[str, tuple[str, str]] = {
     "VNW|bez|det|stan|vol|2|getal|prenom|zonder|agr": ("PRON", "Person=2|Poss=Yes|PronType=Prs"),
     "VNW|pers|pron|nomin|red|2|getal": ("PRON", "Case=Nom|Person=2|PronType=Prs"),  # ge
     "VNW|pers|pron|nomin|vol|2|getal": ("PRON", "Case=Nom|Person=2|PronType=Prs"),  # gij
-    "VNW|bez|det|stan|nadr|2|mv|prenom|zonder|agr": ("PRON", "Person=2|Poss=Yes|PronType=Prs"),
+    # jullie (possessive): CGN marks it 2v like personal jullie
+    "VNW|bez|det|stan|nadr|2v|mv|prenom|zonder|agr": ("PRON", "Person=2|Poss=Yes|PronType=Prs"),
     "VNW|pers|pron|obl|vol|2v|ev": ("PRON", "Case=Acc|Person=2|PronType=Prs"),  # jou
     "VNW|bez|det|stan|vol|2v|ev|prenom|zonder|agr": ("PRON", "Person=2|Poss=Yes|PronType=Prs"),
 }
