@@ -1,0 +1,166 @@
+"""Parts of the base pipeline's recipes: tok2vec pretraining (scripts/pretrain_base.py)
+and the final refit on train + dev (scripts/train_base.py --refit-on-dev).
+
+The recipes take half an hour each and need Debian's package archive and the treebanks;
+these tests run their parts on tiny fixtures: a .deb built here, HTML pages, wrong hashes,
+a fake selection run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import lzma
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+pretrain_base = importlib.import_module("pretrain_base")
+train_base = importlib.import_module("train_base")
+
+PAGE = """<html><head><title>Help</title><script>var x = "de kat is op de mat en niet weg";</script></head>
+<body><h1>Tabellen</h1>
+<p>U kunt een tabel invoegen via het menu Invoegen en daarna de grootte kiezen.</p>
+<p>This paragraph was left untranslated and is of no use to the Dutch model.</p>
+<pre>de code die hier staat is geen lopende tekst voor het model</pre>
+<p>Klik op OK.</p>
+<li>Selecteer de cellen die u wilt samenvoegen en kies dan Samenvoegen.</li>
+</body></html>"""
+
+
+def _ar_member(name: str, data: bytes) -> bytes:
+    header = f"{name:<16}{0:<12}{0:<6}{0:<6}{'100644':<8}{len(data):<10}`\n".encode("ascii")
+    return header + data + (b"\n" if len(data) % 2 else b"")
+
+
+def make_deb(path: Path, files: dict[str, bytes]) -> Path:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    payload = lzma.compress(buf.getvalue())
+    path.write_bytes(
+        b"!<arch>\n" + _ar_member("debian-binary", b"2.0\n") + _ar_member("data.tar.xz", payload)
+    )
+    return path
+
+
+def _message(err) -> str:
+    return err.value.message  # RecipeError is a SystemExit(2) carrying its message
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("U kunt een tabel invoegen via het menu Invoegen.", True),
+        ("Selecteer de cellen die u wilt samenvoegen.", True),
+        ("This paragraph was left untranslated and is of no use.", False),
+        ("Klik op OK.", False),  # too short to be a sentence of prose
+        ("=SOM(A1:A10) ; =GEM(B1:B10) ; 1 2 3 4 5 6", False),  # mostly not letters
+    ],
+)
+def test_is_dutch_prose(line, expected):
+    assert pretrain_base.is_dutch_prose(line) is expected
+
+
+def test_package_lines_reads_html_pages_of_a_deb(tmp_path):
+    deb = make_deb(
+        tmp_path / "help-nl_1.0_all.deb",
+        {
+            "./usr/share/help/nl/tabel.html": PAGE.encode("utf-8"),
+            "./usr/share/help/nl/plaatje.png": b"\x89PNG not text",
+        },
+    )
+    lines = pretrain_base.package_lines(deb)
+    assert lines == [
+        "U kunt een tabel invoegen via het menu Invoegen en daarna de grootte kiezen.",
+        "Selecteer de cellen die u wilt samenvoegen en kies dan Samenvoegen.",
+    ]
+
+
+def test_not_a_deb_is_a_clear_error(tmp_path):
+    bogus = tmp_path / "bogus.deb"
+    bogus.write_bytes(b"PK\x03\x04 a zip file")
+    with pytest.raises(pretrain_base.RecipeError) as err:
+        list(pretrain_base.deb_members(bogus))
+    assert "not a Debian package" in _message(err) and "bogus.deb" in _message(err)
+
+
+def test_fetch_rejects_a_package_with_another_hash(tmp_path, monkeypatch):
+    src = pretrain_base.DEBIAN_SOURCES[0]
+    (tmp_path / pretrain_base.deb_filename(src)).write_bytes(b"not the pinned package")
+    monkeypatch.setattr(pretrain_base, "DEBIAN_SOURCES", [src])
+    with pytest.raises(pretrain_base.RecipeError) as err:
+        pretrain_base.fetch_packages(tmp_path)
+    assert "SHA-256 mismatch" in _message(err)
+    assert pretrain_base.deb_filename(src) in _message(err)
+
+
+def test_deb_filename_escapes_the_epoch():
+    assert (
+        pretrain_base.deb_filename({"package": "x", "version": "4:7.4-1"}) == "x_4%3a7.4-1_all.deb"
+    )
+
+
+def test_init_tok2vec_info_checks_the_weights(tmp_path):
+    with pytest.raises(train_base.RecipeError) as err:
+        train_base.pretrained_tok2vec_info(tmp_path / "tok2vec.bin")
+    assert "not found" in _message(err)
+    weights = tmp_path / "tok2vec.bin"
+    weights.write_bytes(b"weights")
+    info = train_base.pretrained_tok2vec_info(weights)
+    assert info["weights_sha256"] == train_base.sha256_of(weights)
+    (tmp_path / "pretrain.json").write_text(json.dumps({"weights_sha256": "0" * 64}))
+    with pytest.raises(train_base.RecipeError) as err:
+        train_base.pretrained_tok2vec_info(weights)
+    assert "other weights" in _message(err)
+
+
+def test_shipped_base_records_its_pretraining():
+    meta_path = ROOT / "models" / "nl_klantfocus_base" / "meta.json"
+    if not meta_path.exists():
+        pytest.skip("models/nl_klantfocus_base is not built")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    info = meta["training"].get("pretrained_tok2vec")
+    if info is None:
+        pytest.skip("the shipped base pipeline was trained without tok2vec pretraining")
+    pinned = {src["package"]: src["sha256"] for src in pretrain_base.DEBIAN_SOURCES}
+    assert {p["package"]: p["sha256"] for p in info["packages"]} == pinned
+    assert info["corpus"]["words"] > 100_000
+    assert len(info["weights_sha256"]) == 64
+    debian_sources = [s for s in meta["sources"] if s["name"].startswith("Debian package")]
+    assert len(debian_sources) == len(pinned)
+
+
+def test_refit_needs_a_finished_selection_run(tmp_path):
+    with pytest.raises(train_base.RecipeError) as err:
+        train_base.selection_run(tmp_path)
+    assert "--tune run" in _message(err)
+    (tmp_path / "metrics.json").write_text("{}")
+    (tmp_path / "split.json").write_text(json.dumps({"refit_on_dev": True}))
+    with pytest.raises(train_base.RecipeError) as err:
+        train_base.selection_run(tmp_path)
+    assert "itself a refit" in _message(err)
+
+
+def test_refit_reports_the_selection_runs_dev_figures(tmp_path):
+    held_out = {"pos_acc": 0.95, "dep_las": 0.76}
+    (tmp_path / "metrics.json").write_text(
+        json.dumps({"dev": held_out, "dev_speech_style": held_out, "dev_conversational": held_out})
+    )
+    (tmp_path / "split.json").write_text(
+        json.dumps({"refit_on_dev": False, "dev": {"sentences": 540}, "train": {"sentences": 4825}})
+    )
+    selection = train_base.selection_run(tmp_path)
+    seen = {"pos_acc": 0.99, "dep_las": 0.90}
+    out = train_base.selection_metrics(selection, {"dev": seen, "dev_conversational": seen})
+    assert out["dev"] == held_out and out["dev_conversational"] == held_out
+    assert out["dev_seen_in_training"] == seen
+    assert out["refit"]["selection_run_dev_sentences"] == 540
