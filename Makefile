@@ -11,7 +11,7 @@ help:
 	@echo "make run         set up .venv and score the example transcripts in data/examples/"
 	@echo "make test        set up .venv and run the whole test suite"
 	@echo "make lint        ruff format --check, ruff check, mypy"
-	@echo "make base-model  train the Dutch base pipeline (needs ../shared/ud-dutch)"
+	@echo "make base-model  pretrain + train the Dutch base pipeline (needs ../shared/ud-dutch, apt-get)"
 	@echo "make corpus      build data/annotated/{train,dev,test}.jsonl from the annotators' files"
 	@echo "make tagger      train the utterance tagger on the corpus (train/dev)"
 	@echo "make scorer      train the mindset scorer on the corpus (train/dev)"
@@ -41,8 +41,12 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests scripts benchmarks
 	$(BIN)/ruff check --fix src tests scripts benchmarks
 
+# pretrain the tok2vec on raw Dutch text (Debian documentation packages); train with an
+# internal dev split (early stopping, model choice); then the final fit on train + dev
 base-model: $(STAMP)
-	$(BIN)/python scripts/train_base.py
+	$(BIN)/python scripts/pretrain_base.py
+	$(BIN)/python scripts/train_base.py --tune --build-dir build/base/select --init-tok2vec build/base/pretrain/tok2vec.bin
+	$(BIN)/python scripts/train_base.py --refit-on-dev build/base/select --init-tok2vec build/base/pretrain/tok2vec.bin
 
 corpus: $(STAMP)
 	$(BIN)/python scripts/build_corpus.py

@@ -16,7 +16,9 @@ Recipe, in order:
              test.spacy   nl_alpino-ud-test: HELD OUT, never trained on, never used for
                           tuning or model selection, only read in step 4
 3. train   with configs/base/config.cfg (spaCy's training loop, in this process, so the
-           speech-style augmenter defined here is registered);
+           speech-style augmenter defined here is registered); with --init-tok2vec the
+           tok2vec starts from weights pretrained on raw Dutch text by
+           scripts/pretrain_base.py (make base-model runs both);
 4. evaluate the best model (by internal dev score) on the held-out test set;
 5. package it to models/nl_klantfocus_base/ with meta.json filled in (sources, credits,
            licence, input hashes, held-out test and dev metrics).
@@ -299,7 +301,12 @@ def split_conversational(conv_dir: Path | None, seed: int) -> tuple[list, list]:
 
 
 def convert(
-    ud_dir: Path, build: Path, seed: int, fraction: float, conv_dir: Path | None = None
+    ud_dir: Path,
+    build: Path,
+    seed: int,
+    fraction: float,
+    conv_dir: Path | None = None,
+    refit: bool = False,
 ) -> dict:
     train_all: list[dict] = []
     per_file = {}
@@ -326,6 +333,11 @@ def convert(
     test = read_blocks(ud_dir / HELD_OUT_TEST_FILE)
     overlap = {s["sent_id"] for s in train} & {s["sent_id"] for s in dev}
     assert not overlap, f"train/dev overlap: {sorted(overlap)[:5]}"
+    if refit:
+        # final fit: the internal dev split joins the training data (conversational part
+        # repeated like the rest of the treebank); dev.spacy is still written, but
+        # scores on it are no longer held-out figures
+        train += [s for _, dv in train_all for s in dv] + conv_dev * CONVERSATIONAL_REPEAT
     if conv_dev:
         to_docbin(conv_dev, build / "dev_conversational.spacy")
     else:
@@ -333,6 +345,7 @@ def convert(
     info = {
         "seed": seed,
         "dev_fraction": fraction,
+        "refit_on_dev": refit,
         "block_sentences": BLOCK_SENTS,
         "files": per_file,
         "train": {"sentences": len(train), "words": to_docbin(train, build / "train.spacy")},
@@ -931,6 +944,59 @@ def register_augmenter() -> None:
 # --------------------------------------------------------------------------- 3. train
 
 
+PRETRAIN_INFO = "pretrained_tok2vec.json"
+
+
+def selection_run(build: Path) -> dict:
+    """The --tune run whose settings a refit repeats: its dev metrics and split."""
+    metrics_path, split_path = build / "metrics.json", build / "split.json"
+    if not metrics_path.is_file() or not split_path.is_file():
+        raise RecipeError(
+            f"--refit-on-dev expects the build dir of a finished --tune run "
+            f"(with metrics.json and split.json); not found in {build}"
+        )
+    split = json.loads(split_path.read_text(encoding="utf-8"))
+    if split.get("refit_on_dev"):
+        raise RecipeError(f"{build} is itself a refit, not a selection run")
+    return {"build": build, "metrics": json.loads(metrics_path.read_text()), "split": split}
+
+
+def selection_metrics(selection: dict, refit_metrics: dict) -> dict:
+    """Dev figures for meta.json after a refit: those of the selection run (the refit
+    trained on dev); the refit's own dev scores are kept under *_seen_in_training."""
+    chosen = selection["metrics"]
+    out = {k: chosen[k] for k in ("dev", "dev_speech_style", "dev_conversational") if k in chosen}
+    for k in ("dev", "dev_conversational"):
+        if k in refit_metrics:
+            out[f"{k}_seen_in_training"] = refit_metrics[k]
+    out["refit"] = {
+        "selection_run_dev_sentences": selection["split"]["dev"]["sentences"],
+        "selection_run_train_sentences": selection["split"]["train"]["sentences"],
+        "note": "settings chosen on the internal dev split (selection run), then the final "
+        "model trained on train + dev with those settings; its last checkpoint is shipped. "
+        "dev/dev_speech_style/dev_conversational are the selection run's held-out figures.",
+    }
+    return out
+
+
+def pretrained_tok2vec_info(weights: Path) -> dict:
+    """What meta.json records about --init-tok2vec: the weights' hash and, when
+    scripts/pretrain_base.py wrote one beside them, its pretrain.json."""
+    if not weights.is_file():
+        raise RecipeError(
+            f"pretrained tok2vec weights not found: {weights}\n"
+            "Run scripts/pretrain_base.py first (make base-model does both)."
+        )
+    info: dict = {"weights_sha256": sha256_of(weights)}
+    details = weights.parent / "pretrain.json"
+    if details.is_file():
+        recorded = json.loads(details.read_text(encoding="utf-8"))
+        if recorded.get("weights_sha256") not in (None, info["weights_sha256"]):
+            raise RecipeError(f"{details} describes other weights than {weights}")
+        info.update(recorded)
+    return info
+
+
 def train(config: Path, build: Path, overrides: dict[str, str]) -> dict[str, float]:
     from spacy.cli.train import train as spacy_train
 
@@ -1025,6 +1091,7 @@ def package(
     split: dict,
     train_timing: dict[str, float] | None,
     conv_hashes: dict[str, str] | None = None,
+    pretrain_info: dict | None = None,
 ) -> None:
     if output.exists():
         shutil.rmtree(output)
@@ -1053,9 +1120,35 @@ def package(
                 ],
             }
         )
+    if pretrain_info:
+        for pkg in pretrain_info.get("packages", []):
+            sources.append(
+                {
+                    "name": f"Debian package {pkg['package']} {pkg['version']}",
+                    "url": f"https://packages.debian.org/bookworm/{pkg['package']}",
+                    "author": pkg["author"],
+                    "license": pkg["license"],
+                    "files": [
+                        {
+                            "file": pkg["file"],
+                            "sha256": pkg["sha256"],
+                            "use": "raw text for tok2vec pretraining (no annotations; "
+                            "no text shipped)",
+                        }
+                    ],
+                }
+            )
     test = metrics["test"]
     extra_perf = {
-        k: metrics[k] for k in ("dev_conversational", "conversational_pos_test") if k in metrics
+        k: metrics[k]
+        for k in (
+            "dev_conversational",
+            "conversational_pos_test",
+            "dev_seen_in_training",
+            "dev_conversational_seen_in_training",
+            "refit",
+        )
+        if k in metrics
     }
     meta.update(
         {
@@ -1068,7 +1161,13 @@ def package(
                 "dependency parser (also sentence boundaries). Trained on the dev/test splits of "
                 "UD_Dutch-Alpino and UD_Dutch-LassySmall (nl_alpino-ud-test held out) and "
                 "klantfocus' conversational treebank, with speech-to-text style augmentation "
-                "(lowercase, no punctuation, fillers). No vectors."
+                "(lowercase, no punctuation, fillers)"
+                + (
+                    "; tok2vec pretrained on raw Dutch text (Debian documentation packages)"
+                    if pretrain_info
+                    else ""
+                )
+                + ". No vectors."
             ),
             "author": "klantfocus team",
             "license": "CC BY-SA 4.0",
@@ -1091,6 +1190,12 @@ def package(
                     "dev_conversational = the dev share of klantfocus' conversational treebank "
                     "(also part of dev). conversational_pos_test = UPOS of the key words of "
                     "tests/data/conversational_pos.jsonl (evaluation only)."
+                    + (
+                        " Refit: dev figures come from the selection run; the shipped model "
+                        "was then trained on train + dev (see refit)."
+                        if "refit" in metrics
+                        else ""
+                    )
                 ),
             },
             "training": {
@@ -1100,9 +1205,11 @@ def package(
                 "dev_sentences": split["dev"]["sentences"],
                 "dev_words": split["dev"]["words"],
                 "split_seed": split["seed"],
+                "refit_on_dev": bool(split.get("refit_on_dev")),
                 "test_file": HELD_OUT_TEST_FILE,
                 "recipe": "scripts/train_base.py + configs/base/config.cfg",
                 "training_time": train_timing,
+                "pretrained_tok2vec": pretrain_info,
             },
         }
     )
@@ -1129,6 +1236,12 @@ def package(
 def _model_readme(meta: dict) -> str:
     p = meta["performance"]
     rows = "\n".join(f"| {k} | {p['test'][k]:.3f} | {p['dev'][k]:.3f} |" for k in METRICS)
+    pretrained = (
+        " The tok2vec was pretrained on raw text of the Debian documentation packages "
+        "listed below (no annotations; no text of them is included)."
+        if meta["training"].get("pretrained_tok2vec")
+        else ""
+    )
     credits = "\n".join(
         f"- {s['name']} ({s['url']}), {s['author']}; licence {s['license']}"
         for s in meta["sources"]
@@ -1137,8 +1250,9 @@ def _model_readme(meta: dict) -> str:
         f"# {meta['name']} {meta['version']}\n\n{meta['description']}\n\n"
         f"| metric | held-out test ({HELD_OUT_TEST_FILE}) | internal dev |\n| --- | --- | --- |\n{rows}\n\n"
         f"## Data and licence\n\nTrained on Universal Dependencies data, licensed CC BY-SA 4.0; "
-        f"this pipeline is shared under the same licence.\n\n{credits}\n\n"
-        "Recipe: `scripts/train_base.py` with `configs/base/config.cfg` in the klantfocus repository.\n"
+        f"this pipeline is shared under the same licence.{pretrained}\n\n{credits}\n\n"
+        "Recipe: `scripts/pretrain_base.py` and `scripts/train_base.py` with "
+        "`configs/base/config.cfg` in the klantfocus repository.\n"
     )
 
 
@@ -1222,6 +1336,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="train on the UD treebanks only (ablation)",
     )
+    ap.add_argument(
+        "--init-tok2vec",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="start the tok2vec from weights pretrained by scripts/pretrain_base.py "
+        "(build/base/pretrain/tok2vec.bin; its pretrain.json, if next to it, goes into meta.json)",
+    )
+    ap.add_argument(
+        "--refit-on-dev",
+        type=Path,
+        default=None,
+        metavar="SELECTION_BUILD_DIR",
+        help="final fit: train on train + internal dev with the settings of a finished --tune "
+        "run (its build dir, whose dev metrics meta.json then reports) and keep the last "
+        "checkpoint; give the same --set/--init-tok2vec options as that run",
+    )
     ap.add_argument("--verify-only", action="store_true", help="check the input hashes and stop")
     ap.add_argument(
         "--skip-train",
@@ -1256,7 +1387,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"no conversational treebank (*.conllu) in {conv_dir}; "
                 "pass --no-conversational to train on the UD treebanks only"
             )
-        split = convert(args.ud_dir.resolve(), build, args.seed, args.dev_fraction, conv_dir)
+        selection = None
+        if args.refit_on_dev is not None:
+            selection = selection_run(args.refit_on_dev.resolve())
+        split = convert(
+            args.ud_dir.resolve(),
+            build,
+            args.seed,
+            args.dev_fraction,
+            conv_dir,
+            refit=selection is not None,
+        )
         overrides = {}
         for item in args.overrides:
             key, sep, value = item.partition("=")
@@ -1266,13 +1407,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 overrides[key] = json.loads(value)
             except json.JSONDecodeError:
                 overrides[key] = value
+        pretrain_info_path = build / PRETRAIN_INFO
+        if not args.skip_train:
+            pretrain_info_path.unlink(missing_ok=True)
+            if args.init_tok2vec is not None:
+                overrides["paths.init_tok2vec"] = str(args.init_tok2vec.resolve())
+                pretrain_info_path.write_text(
+                    json.dumps(pretrained_tok2vec_info(args.init_tok2vec.resolve()), indent=1)
+                )
         timing = None
         if args.skip_train:
             tt = build / "train_time.json"
             timing = json.loads(tt.read_text()) if tt.exists() else None
         else:
             timing = train(args.config.resolve(), build, overrides)
-        model_dir = build / "training" / "model-best"
+        # a refit has no held-out dev split to pick a checkpoint by: it keeps the last one,
+        # after the number of epochs the selection run was trained for
+        model_dir = build / "training" / ("model-last" if selection else "model-best")
         if not model_dir.exists():
             raise RecipeError(f"no trained model at {model_dir}; run without --skip-train")
         register_augmenter()
@@ -1280,8 +1431,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             evaluate(model_dir, build, splits=("dev",))
             return 0
         metrics = evaluate(model_dir, build)
+        if selection is not None:
+            metrics = {**metrics, **selection_metrics(selection, metrics)}
+            (build / "metrics.json").write_text(json.dumps(metrics, indent=1))
         if not args.no_package:
-            package(model_dir, args.output.resolve(), metrics, hashes, split, timing, conv_hashes)
+            pretrain_info = (
+                json.loads(pretrain_info_path.read_text()) if pretrain_info_path.exists() else None
+            )
+            package(
+                model_dir,
+                args.output.resolve(),
+                metrics,
+                hashes,
+                split,
+                timing,
+                conv_hashes,
+                pretrain_info,
+            )
         short = [f"{k}={metrics['test'][k]:.3f} (target {v})" for k, v in TARGETS.items()]
         log("held-out test: " + ", ".join(short))
         return 0
