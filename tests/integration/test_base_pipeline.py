@@ -64,12 +64,17 @@ def test_meta(meta):
     assert re.fullmatch(r"\d+\.\d+\.\d+", meta["version"])
     assert meta["description"]
     assert meta["license"] == "CC BY-SA 4.0"
-    names = {s["name"] for s in meta["sources"]}
+    # annotated training data; raw text used only to pretrain the tok2vec is listed apart
+    annotated = [
+        s for s in meta["sources"] if not all("pretraining" in f["use"] for f in s["files"])
+    ]
+    names = {s["name"] for s in annotated}
     assert names == {"UD_Dutch-Alpino", "UD_Dutch-LassySmall", "klantfocus conversational treebank"}
-    authors = " ".join(s["author"] for s in meta["sources"])
+    authors = " ".join(s["author"] for s in annotated)
     for person in ("Gosse Bouma", "Gertjan van Noord", "Daniel Zeman", "Žabokrtský"):
         assert person in authors
-    assert all(s["license"] == "CC BY-SA 4.0" for s in meta["sources"])
+    assert all(s["license"] == "CC BY-SA 4.0" for s in annotated)
+    assert all(s["license"] and s["author"] for s in meta["sources"])
     hashes = meta["input_sha256"]
     treebank = sorted((ROOT / "data" / "ud-conversational").glob("*.conllu"))
     assert set(hashes) == {
@@ -92,7 +97,9 @@ KNOWN_SHORTFALL = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_SHORTFALL + ": held-out POS 0.924, LAS 0.708")
+@pytest.mark.xfail(
+    strict=True, reason=KNOWN_SHORTFALL + ": held-out LAS 0.716 (POS 0.932 meets its target)"
+)
 def test_meta_performance_meets_targets(meta):
     perf = meta["performance"]
     for split in ("test", "dev"):
