@@ -197,7 +197,9 @@ def fetch_packages(deb_dir: Path) -> list[Path]:
         actual = train_base.sha256_of(path)
         if actual != src["sha256"]:
             raise RecipeError(
-                f"SHA-256 mismatch for {path}\n  expected {src['sha256']}\n  found    {actual}"
+                f"SHA-256 mismatch for {path}\n  expected {src['sha256']}\n  found    {actual}\n"
+                "Delete the file to download the pinned version again, or point --deb-dir at "
+                "the pinned packages."
             )
         paths.append(path)
     log(f"{len(paths)} Debian packages verified in {deb_dir}")
@@ -339,6 +341,10 @@ def build_corpus(packages: list[Path], ud_dir: Path, build: Path) -> dict:
     return {
         "file": out.name,
         "sha256": train_base.sha256_of(out),
+        "treebank_split": {
+            "seed": train_base.SPLIT_SEED,
+            "dev_fraction": train_base.DEV_FRACTION,
+        },
         "words": sum(s["words"] for s in per_source.values()),
         "sources": per_source,
     }
@@ -404,6 +410,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        if args.epochs < 1:
+            raise RecipeError(f"--epochs must be at least 1, got {args.epochs}")
+        if args.deb_dir is not None and not args.deb_dir.is_dir():
+            raise RecipeError(f"--deb-dir {args.deb_dir} is not a folder")
         build = args.build_dir.resolve()
         build.mkdir(parents=True, exist_ok=True)
         packages = fetch_packages((args.deb_dir or build / "debs").resolve())

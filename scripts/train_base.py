@@ -997,6 +997,20 @@ def pretrained_tok2vec_info(weights: Path) -> dict:
     return info
 
 
+def check_pretraining_split(info: dict, seed: int, dev_fraction: float) -> None:
+    """Pretraining read the raw text of one training split; training with another split
+    would put pretraining text in its dev split."""
+    split = info.get("corpus", {}).get("treebank_split")
+    if split is None:
+        return  # weights from elsewhere: nothing recorded to compare
+    if (split.get("seed"), split.get("dev_fraction")) != (seed, dev_fraction):
+        raise RecipeError(
+            f"the tok2vec was pretrained with the raw text of the training split seed="
+            f"{split.get('seed')}, dev_fraction={split.get('dev_fraction')}; this run uses "
+            f"seed={seed}, dev_fraction={dev_fraction}. Pretrain again with the same split."
+        )
+
+
 def train(config: Path, build: Path, overrides: dict[str, str]) -> dict[str, float]:
     from spacy.cli.train import train as spacy_train
 
@@ -1096,6 +1110,7 @@ def package(
     if output.exists():
         shutil.rmtree(output)
     shutil.copytree(model_dir, output)
+    clear_local_paths(output)
     meta_path = output / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     sources = []
@@ -1207,7 +1222,15 @@ def package(
                 "split_seed": split["seed"],
                 "refit_on_dev": bool(split.get("refit_on_dev")),
                 "test_file": HELD_OUT_TEST_FILE,
-                "recipe": "scripts/train_base.py + configs/base/config.cfg",
+                "recipe": (
+                    "scripts/train_base.py + configs/base/config.cfg"
+                    + (
+                        " (make base-model: scripts/pretrain_base.py, a --tune selection run, "
+                        "then --refit-on-dev)"
+                        if split.get("refit_on_dev")
+                        else ""
+                    )
+                ),
                 "training_time": train_timing,
                 "pretrained_tok2vec": pretrain_info,
             },
@@ -1233,8 +1256,25 @@ def package(
     log(f"fresh-interpreter load OK: {check.stdout.strip()}")
 
 
+def clear_local_paths(model_dir: Path) -> None:
+    """Blank the [paths] of a saved pipeline's config.cfg: they point at this machine's
+    build files (training corpora, pretrained weights) and mean nothing elsewhere."""
+    from thinc.api import Config
+
+    cfg_path = model_dir / "config.cfg"
+    cfg = Config().from_disk(cfg_path, interpolate=False)
+    for key in cfg.get("paths", {}):
+        cfg["paths"][key] = None
+    cfg.to_disk(cfg_path)
+
+
 def _model_readme(meta: dict) -> str:
     p = meta["performance"]
+    dev_label = (
+        "internal dev (selection run; this model was then refit on train + dev)"
+        if "refit" in p
+        else "internal dev"
+    )
     rows = "\n".join(f"| {k} | {p['test'][k]:.3f} | {p['dev'][k]:.3f} |" for k in METRICS)
     pretrained = (
         " The tok2vec was pretrained on raw text of the Debian documentation packages "
@@ -1248,7 +1288,7 @@ def _model_readme(meta: dict) -> str:
     )
     return (
         f"# {meta['name']} {meta['version']}\n\n{meta['description']}\n\n"
-        f"| metric | held-out test ({HELD_OUT_TEST_FILE}) | internal dev |\n| --- | --- | --- |\n{rows}\n\n"
+        f"| metric | held-out test ({HELD_OUT_TEST_FILE}) | {dev_label} |\n| --- | --- | --- |\n{rows}\n\n"
         f"## Data and licence\n\nTrained on Universal Dependencies data, licensed CC BY-SA 4.0; "
         f"this pipeline is shared under the same licence.{pretrained}\n\n{credits}\n\n"
         "Recipe: `scripts/pretrain_base.py` and `scripts/train_base.py` with "
@@ -1357,7 +1397,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--skip-train",
         action="store_true",
-        help="reuse build/base/training/model-best: only convert, evaluate and package",
+        help="reuse the trained model in --build-dir (model-best; model-last for a refit): "
+        "only convert, evaluate and package",
     )
     ap.add_argument("--no-package", action="store_true", help="evaluate but do not write --output")
     ap.add_argument(
@@ -1389,7 +1430,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         selection = None
         if args.refit_on_dev is not None:
+            if args.tune:
+                raise RecipeError(
+                    "--tune and --refit-on-dev exclude each other: a refit has "
+                    "no held-out dev split to tune on"
+                )
+            if args.refit_on_dev.resolve() == build:
+                raise RecipeError(
+                    "--refit-on-dev needs its own --build-dir, not the selection run's"
+                )
             selection = selection_run(args.refit_on_dev.resolve())
+            for key, value in (("seed", args.seed), ("dev_fraction", args.dev_fraction)):
+                if selection["split"].get(key) != value:
+                    raise RecipeError(
+                        f"the selection run used {key}={selection['split'].get(key)}, this "
+                        f"refit {key}={value}; a refit must repeat the selection run's split"
+                    )
+        if args.init_tok2vec is not None and not args.skip_train:
+            pretrain_info = pretrained_tok2vec_info(args.init_tok2vec.resolve())
+            check_pretraining_split(pretrain_info, args.seed, args.dev_fraction)
+        previous_split = build / "split.json"
+        if args.skip_train and previous_split.is_file():
+            was_refit = bool(json.loads(previous_split.read_text("utf-8")).get("refit_on_dev"))
+            if was_refit != (selection is not None):
+                raise RecipeError(
+                    f"{build} holds a {'refit' if was_refit else 'selection'} run; "
+                    + (
+                        "pass --refit-on-dev with its selection run's build dir"
+                        if was_refit
+                        else "drop --refit-on-dev"
+                    )
+                )
         split = convert(
             args.ud_dir.resolve(),
             build,
@@ -1398,6 +1469,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             conv_dir,
             refit=selection is not None,
         )
+        if selection is not None and split["dev_sent_ids"] != selection["split"].get(
+            "dev_sent_ids"
+        ):
+            raise RecipeError(
+                "this refit's internal dev split differs from the selection run's (other "
+                "treebank files or --no-conversational?); rerun the selection run first"
+            )
         overrides = {}
         for item in args.overrides:
             key, sep, value = item.partition("=")
@@ -1407,6 +1485,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 overrides[key] = json.loads(value)
             except json.JSONDecodeError:
                 overrides[key] = value
+        if selection is not None:
+            # the refit trains for the selection run's number of epochs: no early stopping
+            # on a dev split it trains on
+            overrides["training.patience"] = 0
         pretrain_info_path = build / PRETRAIN_INFO
         if not args.skip_train:
             pretrain_info_path.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import evaluate_tagger  # noqa: E402  (scripts/evaluate_tagger.py)
 import spacy  # noqa: E402
+from train_base import clear_local_paths  # noqa: E402  (scripts/train_base.py)
 
 import klantfocus  # noqa: E402
 from klantfocus.about import __version__  # noqa: E402
@@ -108,6 +109,7 @@ def main(argv=None) -> int:
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(args.out)
+    clear_local_paths(args.out)  # the base's [paths] name this machine's build files
 
     meta_file = args.out / "meta.json"
     meta = json.loads(meta_file.read_text("utf-8"))

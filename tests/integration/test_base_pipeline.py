@@ -97,10 +97,7 @@ KNOWN_SHORTFALL = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True, reason=KNOWN_SHORTFALL + ": held-out LAS 0.716 (POS 0.932 meets its target)"
-)
-def test_meta_performance_meets_targets(meta):
+def test_meta_performance_is_recorded(meta):
     perf = meta["performance"]
     for split in ("test", "dev"):
         for key in METRICS:
@@ -109,8 +106,15 @@ def test_meta_performance_meets_targets(meta):
     for key in METRICS:  # top level = held-out test, spaCy's convention for meta.json
         assert perf[key] == perf["test"][key]
     assert "nl_alpino-ud-test" in perf["evaluated_on"]
-    misses = {k: perf["test"][k] for k, t in TARGETS.items() if perf["test"][k] < t}
-    assert not misses, f"held-out test below target {TARGETS}: {misses}"
+
+
+def test_held_out_pos_meets_target(meta):
+    assert meta["performance"]["test"]["pos_acc"] >= TARGETS["pos_acc"]
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_SHORTFALL + ": held-out LAS 0.716")
+def test_held_out_las_meets_target(meta):
+    assert meta["performance"]["test"]["dep_las"] >= TARGETS["dep_las"]
 
 
 def _conversational_examples():

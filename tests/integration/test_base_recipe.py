@@ -164,3 +164,26 @@ def test_refit_reports_the_selection_runs_dev_figures(tmp_path):
     assert out["dev"] == held_out and out["dev_conversational"] == held_out
     assert out["dev_seen_in_training"] == seen
     assert out["refit"]["selection_run_dev_sentences"] == 540
+
+
+def test_pretraining_must_have_read_the_same_training_split():
+    info = {"corpus": {"treebank_split": {"seed": 1, "dev_fraction": 0.1}}}
+    train_base.check_pretraining_split(info, 1, 0.1)  # same split: fine
+    with pytest.raises(train_base.RecipeError) as err:
+        train_base.check_pretraining_split(info, 2, 0.1)
+    assert "Pretrain again" in _message(err)
+
+
+def test_packaged_config_names_no_local_paths(tmp_path):
+    (tmp_path / "config.cfg").write_text(
+        '[paths]\ntrain = "/tmp/build/train.spacy"\ninit_tok2vec = "/home/me/tok2vec.bin"\n\n'
+        "[initialize]\ninit_tok2vec = ${paths.init_tok2vec}\n"
+    )
+    train_base.clear_local_paths(tmp_path)
+    text = (tmp_path / "config.cfg").read_text()
+    assert "/tmp/build" not in text and "/home/me" not in text
+    assert "${paths.init_tok2vec}" in text
+    for shipped in ("nl_klantfocus_base", "klantfocus_nl"):
+        config = ROOT / "models" / shipped / "config.cfg"
+        if config.exists():
+            assert "/tmp/" not in config.read_text() and "/work/" not in config.read_text()
