@@ -152,12 +152,8 @@ _SPACE = re.compile(r"\s+")
 _STRIP = ".,:;()\"'!?"
 
 
-class RecipeError(SystemExit):
-    """Fatal, user-facing error: printed as one clear message, exit status 2."""
-
-    def __init__(self, message: str):
-        super().__init__(2)
-        self.message = message
+# one error type for both recipes: a fatal, user-facing message, exit status 2
+RecipeError = train_base.RecipeError
 
 
 def log(msg: str) -> None:
@@ -446,9 +442,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         (build / INFO_NAME).write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n")
         log(f"wrote {build / WEIGHTS_NAME} ({info['wall_seconds'] / 60:.1f} min)")
         return 0
-    except train_base.RecipeError as err:
-        print(f"pretrain_base.py: error: {err.message}", file=sys.stderr)
-        return 2
     except RecipeError as err:
         print(f"pretrain_base.py: error: {err.message}", file=sys.stderr)
         return 2

@@ -1446,9 +1446,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"the selection run used {key}={selection['split'].get(key)}, this "
                         f"refit {key}={value}; a refit must repeat the selection run's split"
                     )
+        new_pretrain_info = None  # checked before the (slow) conversion
         if args.init_tok2vec is not None and not args.skip_train:
-            pretrain_info = pretrained_tok2vec_info(args.init_tok2vec.resolve())
-            check_pretraining_split(pretrain_info, args.seed, args.dev_fraction)
+            new_pretrain_info = pretrained_tok2vec_info(args.init_tok2vec.resolve())
+            check_pretraining_split(new_pretrain_info, args.seed, args.dev_fraction)
         previous_split = build / "split.json"
         if args.skip_train and previous_split.is_file():
             was_refit = bool(json.loads(previous_split.read_text("utf-8")).get("refit_on_dev"))
@@ -1494,9 +1495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             pretrain_info_path.unlink(missing_ok=True)
             if args.init_tok2vec is not None:
                 overrides["paths.init_tok2vec"] = str(args.init_tok2vec.resolve())
-                pretrain_info_path.write_text(
-                    json.dumps(pretrained_tok2vec_info(args.init_tok2vec.resolve()), indent=1)
-                )
+                pretrain_info_path.write_text(json.dumps(new_pretrain_info, indent=1))
         timing = None
         if args.skip_train:
             tt = build / "train_time.json"
