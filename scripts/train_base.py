@@ -958,7 +958,7 @@ def selection_run(build: Path) -> dict:
     split = json.loads(split_path.read_text(encoding="utf-8"))
     if split.get("refit_on_dev"):
         raise RecipeError(f"{build} is itself a refit, not a selection run")
-    return {"build": build, "metrics": json.loads(metrics_path.read_text()), "split": split}
+    return {"metrics": json.loads(metrics_path.read_text()), "split": split}
 
 
 def selection_metrics(selection: dict, refit_metrics: dict) -> dict:
