@@ -1,0 +1,102 @@
+"""The out-of-domain probe set (data/annotated/probe/) and its evaluation script."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+
+import pytest
+
+from ..conftest import ROOT
+
+PROBE = ROOT / "data" / "annotated" / "probe"
+
+
+def _script(name: str):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read(path):
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def evaluate_probe():
+    return _script("evaluate_probe")
+
+
+@pytest.fixture(scope="module")
+def first():
+    return [r for path in sorted((PROBE / "source").glob("*.jsonl")) for r in _read(path)]
+
+
+def test_sources_pass_the_draft_check(capsys):
+    check = _script("check_draft_corpus").check
+    for path in sorted((PROBE / "source").glob("*.jsonl")):
+        assert check(str(path)) == 0, capsys.readouterr().out
+
+
+def test_probe_file_is_the_converted_sources(first):
+    convert = _script("build_corpus").convert
+    assert _read(PROBE / "probe.jsonl") == [convert(r) for r in first]
+
+
+def test_probe_is_disjoint_from_the_corpus(first):
+    corpus_ids, corpus_texts = set(), set()
+    for split in ("train", "dev", "test"):
+        for record in _read(ROOT / "data" / "annotated" / f"{split}.jsonl"):
+            corpus_ids.add(record["id"])
+            corpus_texts.update(u["text"] for u in record["utterances"] if len(u["text"]) > 40)
+    assert not {r["id"] for r in first} & corpus_ids
+    probe_texts = {u["text"] for r in first for u in r["utterances"]}
+    assert not probe_texts & corpus_texts
+    corpus_domains = {
+        r["domain"] for r in _read(ROOT / "data" / "annotated" / "train.jsonl") if "domain" in r
+    }
+    assert not {r["domain"] for r in first} & corpus_domains
+
+
+def test_agreement_of_identical_annotations_is_perfect(evaluate_probe, first):
+    result = evaluate_probe.agreement(first, first)
+    assert result["agent_utterances"] == sum(
+        u["speaker"] == "agent" for r in first for u in r["utterances"]
+    )
+    assert set(result["kappa"].values()) == {1.0}
+    assert result["mindset_agreement"] == 1.0
+
+
+def test_agreement_refuses_a_second_pass_with_other_texts(evaluate_probe, first):
+    changed = json.loads(json.dumps(first))
+    agent = next(u for u in changed[0]["utterances"] if u["speaker"] == "agent")
+    agent["text"] += " extra"
+    with pytest.raises(SystemExit, match="changed the text"):
+        evaluate_probe.agreement(first, changed)
+
+
+def test_agreement_notices_a_disagreement(evaluate_probe, first):
+    changed = json.loads(json.dumps(first))
+    for record in changed:
+        for utterance in record["utterances"]:
+            if utterance["speaker"] == "agent":
+                utterance["labels"] = []
+    result = evaluate_probe.agreement(first, changed)
+    assert all(k < 1.0 for k in result["kappa"].values())
+
+
+def test_recorded_evaluation_reproduces(evaluate_probe, tmp_path):
+    """evaluation.json is what the shipped models give on the probe today."""
+    shutil.copytree(PROBE, tmp_path / "probe")
+    assert evaluate_probe.main(["--probe", str(tmp_path / "probe")]) == 0
+    fresh = json.loads((tmp_path / "probe" / "evaluation.json").read_text("utf-8"))
+    recorded = json.loads((PROBE / "evaluation.json").read_text("utf-8"))
+    assert fresh["shipped"]["macro_f1"] == recorded["shipped"]["macro_f1"]
+    assert fresh["shipped"]["per_tag"] == recorded["shipped"]["per_tag"]
+    assert fresh["shipped"]["mindset"]["roc_auc"] == recorded["shipped"]["mindset"]["roc_auc"]
+    assert fresh["agreement"] == recorded["agreement"]
