@@ -8,7 +8,15 @@ scikit-learn model turns the tags into a mindset score (0-100) with an explanati
 from .about import __version__
 from .api import iter_tagged, score, score_dataframe, tag, to_dataframe
 from .constants import INNERLIJK, KLANTGERICHT, TAGS
-from .errors import KlantfocusError, ModelLoadError, RejectedTranscript, TranscriptFormatError
+from .errors import (
+    EvaluationError,
+    KlantfocusError,
+    ModelLoadError,
+    OutputError,
+    RejectedTranscript,
+    TranscriptFormatError,
+    UnprocessableTranscript,
+)
 from .evaluation import evaluate
 from .io import iter_transcripts, read_transcripts, write_transcripts
 from .pipeline import load
@@ -19,13 +27,16 @@ __all__ = [
     "INNERLIJK",
     "KLANTGERICHT",
     "TAGS",
+    "EvaluationError",
     "KlantfocusError",
     "MindsetScorer",
     "ModelLoadError",
+    "OutputError",
     "RejectedTranscript",
     "Span",
     "Transcript",
     "TranscriptFormatError",
+    "UnprocessableTranscript",
     "Utterance",
     "__version__",
     "evaluate",

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import stats
 
 from .constants import TAGS
+from .errors import UnprocessableTranscript
 from .transcript import Transcript
 
 if TYPE_CHECKING:
@@ -67,13 +68,17 @@ def mean_confidence_interval(
 
 
 def agent_table(transcripts: Iterable[Transcript]) -> pd.DataFrame:
-    """One row per agent, sorted by mean score (lowest first: who needs coaching)."""
+    """One row per agent, sorted by mean score (lowest first: who needs coaching).
+
+    Raises :class:`~klantfocus.errors.UnprocessableTranscript` (a ``ValueError``)
+    for a transcript without a score.
+    """
     import pandas as pd
 
     by_agent: dict[str, list[Transcript]] = defaultdict(list)
     for transcript in transcripts:
         if transcript.mindset_score is None:
-            raise ValueError(f"transcript {transcript.id!r} is not scored; score it first")
+            raise UnprocessableTranscript(transcript.id, "transcript is not scored; score it first")
         by_agent[transcript.agent_id or UNKNOWN_AGENT].append(transcript)
     rows = []
     for agent, calls in by_agent.items():
@@ -83,7 +88,7 @@ def agent_table(transcripts: Iterable[Transcript]) -> pd.DataFrame:
         themes: Counter[str] = Counter()
         for t in calls:
             for item in t.explanation or []:
-                theme = THEMES_NL.get((item["feature"], item["effect"]))
+                theme = THEMES_NL.get((str(item.get("feature")), str(item.get("effect"))))
                 if theme:
                     themes[theme] += 1
         row = {

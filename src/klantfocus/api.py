@@ -15,12 +15,13 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .constants import TAGS
+from .constants import TAGS, UTTERANCE_SEPARATOR
+from .errors import UnprocessableTranscript
 from .io.tabular import frame_to_transcripts
 from .io.writers import transcript_rows
 from .pipeline.conversation import tagged_utterances, transcript_to_doc
 from .pipeline.loading import load
-from .scoring.model import MindsetScorer, load_scorer
+from .scoring.model import MindsetScorer, check_scorable, load_scorer
 from .transcript import Transcript
 
 if TYPE_CHECKING:
@@ -45,15 +46,45 @@ def default_scorer() -> MindsetScorer:
     return load_scorer()
 
 
+def check_taggable(transcript: Transcript, nlp: Language) -> None:
+    """Raise :class:`UnprocessableTranscript` if the transcript is too long for ``nlp``.
+
+    A transcript is tagged as one Doc, so its utterances together must stay within the
+    pipeline's ``max_length`` (spaCy's memory guard, 1,000,000 characters by default).
+    """
+    length = sum(len(u.text) for u in transcript.utterances) + len(UTTERANCE_SEPARATOR) * (
+        len(transcript.utterances) - 1
+    )
+    if length > nlp.max_length:
+        longest = max(
+            range(len(transcript.utterances)), key=lambda i: len(transcript.utterances[i].text)
+        )
+        raise UnprocessableTranscript(
+            transcript.id,
+            f"too long to tag: {length:,} characters, the pipeline takes at most "
+            f"{nlp.max_length:,} per transcript (the longest is utterance {longest}, "
+            f"{len(transcript.utterances[longest].text):,} characters)",
+        )
+
+
+def _checked_doc(nlp: Language, transcript: Transcript) -> tuple[Any, Transcript]:
+    check_taggable(transcript, nlp)
+    return transcript_to_doc(nlp, transcript), transcript
+
+
 def iter_tagged(
     transcripts: Iterable[Transcript],
     nlp: Language | None = None,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> Iterator[Transcript]:
-    """Tag transcripts lazily, in input order; the inputs are not modified."""
+    """Tag transcripts lazily, in input order; the inputs are not modified.
+
+    Raises :class:`~klantfocus.errors.UnprocessableTranscript` when it reaches a
+    transcript longer than the pipeline's ``max_length`` (see :func:`check_taggable`).
+    """
     nlp = nlp or default_pipeline()
-    pairs = ((transcript_to_doc(nlp, t), t) for t in transcripts)
+    pairs = (_checked_doc(nlp, t) for t in transcripts)
     for doc, transcript in nlp.pipe(pairs, batch_size=batch_size, as_tuples=True):
         yield replace(transcript, utterances=tagged_utterances(doc, transcript))
 
@@ -70,8 +101,19 @@ def score(
     *,
     tagged: bool = False,
 ) -> list[Transcript]:
-    """Tag (unless ``tagged=True``) and score: mindset, mindset_score and explanation."""
-    items = list(transcripts) if tagged else tag(transcripts, nlp)
+    """Tag (unless ``tagged=True``) and score: mindset, mindset_score and explanation.
+
+    Raises :class:`~klantfocus.errors.UnprocessableTranscript` (a
+    :class:`~klantfocus.errors.KlantfocusError` and ``ValueError``, with ``transcript_id``
+    and ``reason``) if a transcript has no agent utterances, since there is nothing to
+    score, or is too long to tag; nothing is returned then. Leave such transcripts out
+    first, for example with ``[t for t in transcripts if t.agent_utterances]``.
+    """
+    items = list(transcripts)
+    for transcript in items:  # before the (slow) tagging
+        check_scorable(transcript)
+    if not tagged:
+        items = tag(items, nlp)
     return (scorer or default_scorer()).score(items)
 
 

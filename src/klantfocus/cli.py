@@ -11,17 +11,31 @@ import importlib
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from .about import __version__
 from .constants import INPUT_FORMATS, OUTPUT_FORMATS, TAGS
-from .errors import KlantfocusError, RejectedTranscript, TranscriptFormatError
+from .errors import (
+    KlantfocusError,
+    RejectedTranscript,
+    TranscriptFormatError,
+    UnprocessableTranscript,
+)
+from .transcript import Transcript
 
 logger = logging.getLogger("klantfocus")
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+#: Suffixes of the agents table (-o).
+AGENT_TABLE_SUFFIXES: dict[str, str] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+NOT_SCORED_HINT = (
+    "--scored needs the JSONL output of 'klantfocus score' (CSV and Parquet score output is "
+    "read back without the scores); leave out --scored to tag and score again"
+)
 
 #: Modules that add a subcommand: each has ``register(subparsers, common) -> (name, handler)``.
 EXTRA_COMMAND_MODULES: tuple[str, ...] = ("klantfocus.report.cli", "klantfocus.batch.cli")
@@ -133,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         "agents",
         help="per-agent table",
         description="Tag and score transcripts and write one row per agent (meta.agent_id, or an "
-        "'agent_id' column): calls, mean score with 95%% confidence interval, tag rates and the most "
+        "'agent_id' column): calls, mean score with 95% confidence interval, tag rates and the most "
         "frequent coaching theme. Prints the table; -o writes CSV or Parquet.",
     )
     _add_input_options(agents)
@@ -143,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     agents.add_argument(
         "--scored",
         action="store_true",
-        help="inputs are already scored (klantfocus score output): do not tag again",
+        help="inputs are already scored (JSONL output of klantfocus score): do not tag again. "
+        "CSV and Parquet score output is read back without the scores, so it cannot be used here",
     )
     for module in EXTRA_COMMAND_MODULES:
         name, handler = importlib.import_module(module).register(sub, common=COMMON_OPTIONS)
@@ -162,14 +177,102 @@ class _CommonOptions:
 COMMON_OPTIONS = _CommonOptions()
 
 
-def _read_all(args: argparse.Namespace, rejected: list[RejectedTranscript]) -> Iterator[Any]:
+Located = tuple[Transcript, str, int]
+"""A transcript with its file and its number in that file (1-based, bad ones counted)."""
+
+
+def _read_all(args: argparse.Namespace, rejected: list[RejectedTranscript]) -> Iterator[Located]:
+    """Every transcript of every input, with where it came from.
+
+    With --skip-invalid, bad transcripts and unreadable files go to ``rejected`` and
+    reading goes on with the next transcript or file; without it the first one raises.
+    """
     from .io import iter_transcripts
 
-    on_invalid = rejected.append if args.skip_invalid else None
     for path in args.inputs:
-        yield from iter_transcripts(
-            path, format=args.format, agent_speaker=args.agent_speaker, on_invalid=on_invalid
-        )
+        number = 0
+
+        def on_invalid(item: RejectedTranscript) -> None:
+            nonlocal number
+            number += 1
+            rejected.append(item)
+
+        try:
+            for transcript in iter_transcripts(
+                path,
+                format=args.format,
+                agent_speaker=args.agent_speaker,
+                on_invalid=on_invalid if args.skip_invalid else None,
+            ):
+                number += 1
+                yield transcript, path, number
+        except (TranscriptFormatError, OSError) as exc:
+            error = (
+                exc
+                if isinstance(exc, TranscriptFormatError)
+                else TranscriptFormatError(path, "", f"cannot read the file: {exc.strerror or exc}")
+            )
+            if not args.skip_invalid:
+                raise error from None
+            print(f"klantfocus: warning: {error}; skipping the file", file=sys.stderr)
+            rejected.append(RejectedTranscript.from_error(error))
+
+
+def _position(path: str, format: str | None, number: int) -> str:
+    """Where the ``number``-th transcript of a file is: its line in JSONL, else its number."""
+    from .io import detect_format
+
+    try:
+        jsonl = detect_format(path, format) == "jsonl"
+    except TranscriptFormatError:
+        jsonl = False
+    if jsonl:  # the JSONL reader makes one transcript (or one error) of each non-blank line
+        seen = 0
+        with open(path, "rb") as handle:
+            for line_no, raw in enumerate(handle, 1):
+                if raw.decode("utf-8", "replace").lstrip("\ufeff").strip():
+                    seen += 1
+                    if seen == number:
+                        return f"line {line_no}"
+    return f"transcript {number}"
+
+
+def _checked(
+    args: argparse.Namespace,
+    items: Iterable[Located],
+    rejected: list[RejectedTranscript],
+    *,
+    nlp: Any = None,
+    scoring: bool = False,
+    scored: bool = False,
+) -> Iterator[Transcript]:
+    """The transcripts that can be processed; the others raise or, with --skip-invalid, are rejected.
+
+    Checks that the transcript fits the pipeline (``nlp``), that it has agent
+    utterances (``scoring``) or that it holds a score (``scored``), so that one such
+    transcript is reported with its file and place instead of failing the whole run.
+    """
+    from .api import check_taggable
+    from .scoring.model import check_scorable
+
+    for transcript, source, number in items:
+        try:
+            if scored and transcript.mindset_score is None:
+                raise UnprocessableTranscript(
+                    transcript.id, f"transcript is not scored; {NOT_SCORED_HINT}"
+                )
+            if nlp is not None:
+                check_taggable(transcript, nlp)
+            if scoring:
+                check_scorable(transcript)
+        except UnprocessableTranscript as exc:
+            position = _position(source, getattr(args, "format", None), number)
+            error = TranscriptFormatError(source, position, exc.reason, transcript.id)
+            if not getattr(args, "skip_invalid", False):
+                raise error from None
+            rejected.append(RejectedTranscript.from_error(error))
+            continue
+        yield transcript
 
 
 def _nlp(args: argparse.Namespace) -> Any:
@@ -195,7 +298,10 @@ def _finish_rejected(args: argparse.Namespace, rejected: list[RejectedTranscript
         else "klantfocus-errors.jsonl"
     )
     write_errors(rejected, target)
-    print(f"skipped {len(rejected)} invalid transcript(s); reasons in {target}", file=sys.stderr)
+    print(
+        f"skipped {len(rejected)} invalid transcript(s) or file(s); reasons in {target}",
+        file=sys.stderr,
+    )
 
 
 def _table(transcripts: Sequence[Any]) -> str:
@@ -227,7 +333,9 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     rejected: list[RejectedTranscript] = []
     nlp = _nlp(args)
     with TranscriptWriter(args.output, format=args.output_format) as writer:
-        writer.write_all(iter_tagged(_read_all(args, rejected), nlp))
+        writer.write_all(
+            iter_tagged(_checked(args, _read_all(args, rejected), rejected, nlp=nlp), nlp)
+        )
     _finish_rejected(args, rejected)
     logger.info("tagged %d transcript(s) into %s", writer.count, args.output)
     return EXIT_OK
@@ -239,7 +347,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     rejected: list[RejectedTranscript] = []
     nlp, scorer = _nlp(args), _scorer(args)
-    scored = scorer.score(list(iter_tagged(_read_all(args, rejected), nlp)))
+    todo = _checked(args, _read_all(args, rejected), rejected, nlp=nlp, scoring=True)
+    scored = scorer.score(list(iter_tagged(todo, nlp)))
     if args.output:
         with TranscriptWriter(args.output, format=args.output_format) as writer:
             writer.write_all(scored)
@@ -250,18 +359,37 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, format_report
+    from .errors import EvaluationError
+    from .evaluation import check_gold, evaluate, format_report
     from .io import read_transcripts
 
     gold = read_transcripts(args.gold)
+    try:
+        check_gold(gold)
+    except EvaluationError as exc:
+        raise TranscriptFormatError(args.gold, "", exc.reason) from None
     if args.predictions:
         predicted = read_transcripts(args.predictions)
+        if any(g.mindset for g in gold) and all(p.mindset_score is None for p in predicted):
+            print(
+                f"klantfocus: warning: {args.predictions} holds no mindset scores, so the "
+                "mindset metrics are left out (CSV and Parquet are read without the scores; "
+                "use the JSONL output of 'klantfocus score')",
+                file=sys.stderr,
+            )
     else:
         from .api import tag
         from .transcript import without_annotations
 
-        predicted = _scorer(args).score(tag(without_annotations(gold), _nlp(args)))
-    report = evaluate(gold, predicted)
+        nlp = _nlp(args)
+        located = [(t, args.gold, number) for number, t in enumerate(gold, 1)]
+        todo = list(_checked(args, located, [], nlp=nlp, scoring=True))
+        predicted = _scorer(args).score(tag(without_annotations(todo), nlp))
+    try:
+        report = evaluate(gold, predicted)
+    except EvaluationError as exc:
+        source = args.predictions if exc.in_predictions and args.predictions else args.gold
+        raise TranscriptFormatError(source, "", exc.reason, exc.transcript_id) from None
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else format_report(report))
     return EXIT_OK
 
@@ -270,22 +398,25 @@ def _cmd_agents(args: argparse.Namespace) -> int:
     from .agents import agent_table
 
     rejected: list[RejectedTranscript] = []
-    transcripts = list(_read_all(args, rejected))
-    if not args.scored:
+    if args.scored:
+        transcripts = list(_checked(args, _read_all(args, rejected), rejected, scored=True))
+    else:
         from .api import iter_tagged
 
-        transcripts = _scorer(args).score(list(iter_tagged(transcripts, _nlp(args))))
+        nlp, scorer = _nlp(args), _scorer(args)
+        todo = _checked(args, _read_all(args, rejected), rejected, nlp=nlp, scoring=True)
+        transcripts = scorer.score(list(iter_tagged(todo, nlp)))
     table = agent_table(transcripts)
     if args.output:
-        output = Path(args.output)
-        if output.suffix.lower() in (".parquet", ".pq"):
-            table.to_parquet(output, index=False)
-        elif output.suffix.lower() == ".csv":
-            table.to_csv(output, index=False)
-        else:
-            raise TranscriptFormatError(
-                str(output), "", "the agents table is written as .csv or .parquet"
-            )
+        from .errors import OutputError
+
+        try:
+            if AGENT_TABLE_SUFFIXES[Path(args.output).suffix.lower()] == "parquet":
+                table.to_parquet(args.output, index=False)
+            else:
+                table.to_csv(args.output, index=False)
+        except OSError as exc:
+            raise OutputError(f"{args.output}: cannot write it: {exc.strerror or exc}") from None
     _finish_rejected(args, rejected)
     print(table.to_string(index=False))
     return EXIT_OK
@@ -299,14 +430,60 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse an output that cannot be written before any work is done."""
+    from .io.writers import check_output_path
+
+    output = getattr(args, "output", None)
+    if output and args.command == "batch":
+        check_output_path(output, directory=True)
+    elif output:
+        if args.command == "agents" and Path(output).suffix.lower() not in AGENT_TABLE_SUFFIXES:
+            raise TranscriptFormatError(
+                output, "", "the agents table is written as .csv or .parquet"
+            )
+        if getattr(args, "output_format", "") is None:
+            _check_output_format(output)
+        check_output_path(output)
+    errors = getattr(args, "errors", None)
+    if errors:
+        check_output_path(errors)
+    elif getattr(args, "skip_invalid", False) and not output:
+        check_output_path("klantfocus-errors.jsonl")
+
+
+def _check_output_format(output: str) -> None:
+    from .constants import OUTPUT_FORMATS
+    from .io import detect_format
+
+    try:
+        detect_format(output, output=True)
+    except TranscriptFormatError:
+        suffix = Path(output).suffix.lower() or "(none)"
+        raise TranscriptFormatError(
+            output,
+            "",
+            f"cannot tell the output format from the extension {suffix!r}; "
+            f"use --output-format with one of {sorted(OUTPUT_FORMATS)}",
+        ) from None
+
+
+def _configure_logging(verbose: bool) -> None:
+    """WARNING and up; -v adds klantfocus' own DEBUG lines, not those of the libraries.
+
+    (The root logger stays at WARNING: with it at DEBUG, matplotlib alone logs some 150
+    font lines.)
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logger.setLevel(logging.DEBUG if verbose else logging.NOTSET)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    _configure_logging(args.verbose)
     try:
+        _check_outputs(args)
         return COMMANDS[args.command](args)
     except TranscriptFormatError as exc:
         print(f"klantfocus: error: {exc}", file=sys.stderr)

@@ -36,6 +36,42 @@ class TranscriptFormatError(KlantfocusError, ValueError):
         return f"{where}{tid}: {self.reason}"
 
 
+class UnprocessableTranscript(KlantfocusError, ValueError):
+    """A well-formed transcript that cannot be tagged or scored (the caller adds the file).
+
+    Raised per transcript, for example for a transcript without agent utterances (there is
+    nothing to score) or one longer than the pipeline's ``max_length``.
+    """
+
+    def __init__(self, transcript_id: str, reason: str) -> None:
+        self.transcript_id = transcript_id
+        self.reason = reason
+        super().__init__(f"transcript {transcript_id!r}: {reason}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # picklable across processes
+        return type(self), (self.transcript_id, self.reason)
+
+
+class OutputError(KlantfocusError):
+    """An output path that cannot be written (missing permission, a directory, ...)."""
+
+
+class EvaluationError(KlantfocusError, ValueError):
+    """Gold and predicted transcripts that cannot be compared.
+
+    ``in_predictions`` says whether the predictions (rather than the gold file) are at
+    fault; ``transcript_id`` names the transcript where there is one.
+    """
+
+    def __init__(
+        self, reason: str, transcript_id: str | None = None, *, in_predictions: bool = True
+    ) -> None:
+        self.reason = reason
+        self.transcript_id = transcript_id
+        self.in_predictions = in_predictions
+        super().__init__(f"transcript {transcript_id!r}: {reason}" if transcript_id else reason)
+
+
 @dataclass
 class RejectedTranscript:
     """A transcript that was skipped, with the reason; written to the errors file."""

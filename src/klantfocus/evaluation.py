@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .constants import KLANTGERICHT, TAGS
+from .errors import EvaluationError
 from .transcript import Transcript
 
 
@@ -32,16 +33,33 @@ def _pairs(
     for g in gold:
         p = by_id.get(g.id)
         if p is None:
-            raise ValueError(f"no prediction for transcript {g.id!r}")
+            raise EvaluationError("no prediction for this gold transcript", g.id)
         if len(p.utterances) != len(g.utterances):
-            raise ValueError(
-                f"transcript {g.id!r}: prediction has a different number of utterances"
+            raise EvaluationError(
+                f"the prediction has {len(p.utterances)} utterances, the gold transcript "
+                f"{len(g.utterances)}",
+                g.id,
             )
         for i, (gu, pu) in enumerate(zip(g.utterances, p.utterances, strict=True)):
             if gu.text != pu.text:
-                raise ValueError(f"transcript {g.id!r}, utterance {i}: texts differ")
+                raise EvaluationError(
+                    f"utterance {i}: the texts of prediction and gold transcript differ", g.id
+                )
         pairs.append((g, p))
     return pairs
+
+
+def check_gold(gold: Sequence[Transcript]) -> None:
+    """Refuse gold transcripts without annotations: every metric would be a meaningless 0."""
+    if not gold:
+        raise EvaluationError("no gold transcripts", in_predictions=False)
+    labelled = any(u.labels is not None for g in gold for u in g.agent_utterances)
+    if not labelled and not any(g.mindset is not None for g in gold):
+        raise EvaluationError(
+            "no gold annotations found: no agent utterance has 'labels' and no transcript "
+            "has a 'mindset'",
+            in_predictions=False,
+        )
 
 
 def tag_metrics(pairs: Sequence[tuple[Transcript, Transcript]]) -> dict[str, Any]:
@@ -136,7 +154,12 @@ def evaluate(
     *,
     by: Sequence[str] = ("style", "domain"),
 ) -> dict[str, Any]:
-    """All metrics of a prediction against gold transcripts."""
+    """All metrics of a prediction against gold transcripts.
+
+    Raises :class:`EvaluationError` (a ``ValueError``) if the gold transcripts hold no
+    annotations at all, or a gold transcript has no matching prediction.
+    """
+    check_gold(gold)
     pairs = _pairs(gold, predicted)
     report: dict[str, Any] = {"transcripts": len(pairs), **tag_metrics(pairs)}
     report["mindset"] = mindset_metrics(pairs)

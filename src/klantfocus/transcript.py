@@ -8,11 +8,13 @@ the format does not know are kept in ``extra`` and written back unchanged.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .constants import AGENT, CUSTOMER, MINDSETS, SPEAKER_ALIASES, TAGS
+from .errors import UnprocessableTranscript
 
 _UTTERANCE_KEYS = ("speaker", "text", "start", "end", "labels", "spans")
 _TRANSCRIPT_KEYS = (
@@ -187,6 +189,21 @@ class Transcript:
             not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5
         ):
             raise InvalidRecord("mindset_rating must be an integer from 1 to 5")
+        score = data.get("mindset_score")
+        if score is not None and (
+            isinstance(score, bool)
+            or not isinstance(score, int | float)
+            or not math.isfinite(score)
+            or not 0 <= score <= 100
+        ):
+            raise InvalidRecord(
+                f"mindset_score must be a number from 0 to 100 or null, not {score!r}"
+            )
+        explanation = data.get("explanation")
+        if explanation is not None and (
+            not isinstance(explanation, list) or not all(isinstance(x, dict) for x in explanation)
+        ):
+            raise InvalidRecord("'explanation' must be a list of objects or null")
         meta = data.get("meta")
         if meta is not None and not isinstance(meta, dict):
             raise InvalidRecord("'meta' must be an object")
@@ -199,8 +216,8 @@ class Transcript:
             meta=copy.deepcopy(meta),
             mindset=mindset,
             mindset_rating=rating,
-            mindset_score=data.get("mindset_score"),
-            explanation=data.get("explanation"),
+            mindset_score=score,
+            explanation=copy.deepcopy(explanation),
             extra=extra,
         )
 
@@ -249,6 +266,7 @@ __all__ = [
     "InvalidRecord",
     "Span",
     "Transcript",
+    "UnprocessableTranscript",
     "Utterance",
     "copy_transcripts",
     "normalise_speaker",

@@ -111,6 +111,18 @@ def expected_transcripts(folder: Path) -> list[klantfocus.Transcript]:
     return transcripts
 
 
+def expected_sources(folder: Path) -> list[tuple[str, klantfocus.Transcript]]:
+    """Each transcript of :func:`expected_transcripts` with its input file."""
+    pairs = []
+    for entry in resolve_inputs([folder]):
+        with contextlib.suppress(klantfocus.TranscriptFormatError):
+            pairs += [
+                (entry.path, t)
+                for t in klantfocus.read_transcripts(entry.path, on_invalid=lambda r: None)
+            ]
+    return pairs
+
+
 def test_cli_batch_scores_every_format_into_shards_manifest_and_errors(mixed_inputs, tmp_path):
     out = tmp_path / "out"
     missing = tmp_path / "ontbreekt.csv"
@@ -187,6 +199,12 @@ def test_cli_batch_scores_every_format_into_shards_manifest_and_errors(mixed_inp
     assert len(frame) == utterances
     assert list(frame.drop_duplicates("conversation_id")["conversation_id"]) == [
         t.id for t in expected
+    ]
+    assert all(
+        pq.read_schema(path).names[-1] == "input_file" for path in out.glob("part-*.parquet")
+    )
+    assert list(frame.drop_duplicates("conversation_id")["input_file"]) == [
+        source for source, t in expected_sources(mixed_inputs)
     ]
     reference = klantfocus.to_dataframe(klantfocus.score(expected))
     assert list(frame["text"]) == list(reference["text"])
@@ -325,6 +343,70 @@ def test_output_of_another_job_is_refused_unless_overwrite(tmp_path):
     result = batch.run([source], out, workers=1, shard_size=1, overwrite=True, progress="none")
     assert result.shards == 4
     assert len(list(out.glob("part-*.parquet"))) == 4
+
+
+def two_days(folder: Path) -> Path:
+    """days/day1.csv and days/day2.csv: both with conversations 1 and 2, other agents."""
+    days = folder / "days"
+    days.mkdir()
+    table = pd.read_csv(EXAMPLES / "gesprekken.csv")
+    table["conversation_id"] = table["conversation_id"].str.replace("csv-00", "")
+    for day, agent in (("day1", "mw-A"), ("day2", "mw-B")):
+        copy = table.assign(agent_id=agent, text=table["text"] + f" ({day})")
+        copy.to_csv(days / f"{day}.csv", index=False)
+    return days
+
+
+def test_same_conversation_id_in_two_files_is_kept_apart_by_input_file(tmp_path):
+    """QA: ids 1 and 2 in day1.csv and day2.csv were two calls each, merged by the report."""
+    from klantfocus.agents import agent_table
+    from klantfocus.report import transcripts_from_frame
+
+    days = two_days(tmp_path)
+    out = tmp_path / "out"
+    # shard size 3: the two calls with id 1 land in one shard, the calls with id 2 in two
+    result = batch.run([days], out, workers=1, shard_size=3, progress="none")
+    assert (result.transcripts, result.rejected, result.shards) == (4, 0, 2)
+    frame = batch.read_output(out)
+    day1, day2 = str((days / "day1.csv").resolve()), str((days / "day2.csv").resolve())
+    assert frame.groupby(["input_file", "conversation_id"], sort=False).size().to_dict() == {
+        (day1, "1"): 6,
+        (day1, "2"): 6,
+        (day2, "1"): 6,
+        (day2, "2"): 6,
+    }
+    assert read_shard_record(out / "part-00000.parquet")["layout"] == sharding.SHARD_LAYOUT
+    assert batch.read_manifest(out)["shard_layout"] == sharding.SHARD_LAYOUT
+
+    calls = transcripts_from_frame(frame)
+    assert [(t.id, t.agent_id, t.meta["input_file"], len(t.utterances)) for t in calls] == [
+        ("1", "mw-A", day1, 6),
+        ("2", "mw-A", day1, 6),
+        ("1", "mw-B", day2, 6),
+        ("2", "mw-B", day2, 6),
+    ]
+    for call in calls:
+        day = "day1" if call.agent_id == "mw-A" else "day2"
+        assert all(u.text.endswith(f"({day})") for u in call.utterances)
+        assert [u.extra["turn"] for u in call.utterances] == [1, 2, 3, 4, 5, 6]
+    assert agent_table(calls).set_index("agent_id")["calls"].to_dict() == {"mw-A": 2, "mw-B": 2}
+
+
+def test_shards_of_an_older_layout_are_redone(tmp_path):
+    """A shard written before the input_file column existed is scored again on resume."""
+    source = tmp_path / "gesprekken.jsonl"
+    shutil.copy(EXAMPLES / "gesprekken.jsonl", source)
+    out = tmp_path / "out"
+    first = batch.run([source], out, workers=1, shard_size=2, progress="none")
+    good = shard_bytes(out)
+    path = out / "part-00000.parquet"
+    table = pq.read_table(path).drop_columns(["input_file"])
+    record = {**read_shard_record(path), "layout": 1}
+    pq.write_table(table.replace_schema_metadata({METADATA_KEY: json.dumps(record).encode()}), path)
+    second = batch.run([source], out, workers=1, shard_size=2, progress="none")
+    assert (first.shards, second.resumed_shards) == (2, 1)
+    assert shard_bytes(out) == good
+    assert set(batch.read_output(out)["input_file"]) == {str(source.resolve())}
 
 
 def test_read_output_needs_a_finished_run(tmp_path):

@@ -24,7 +24,7 @@ def run(*args, check=True):
     return result
 
 
-@pytest.mark.parametrize("command", [[], ["tag"], ["score"], ["evaluate"]])
+@pytest.mark.parametrize("command", [[], ["tag"], ["score"], ["evaluate"], ["agents"]])
 def test_help(command):
     result = run(*command, "--help")
     assert "usage: klantfocus" in result.stdout
@@ -85,6 +85,34 @@ def test_skip_invalid_writes_errors_file(tmp_path):
     ]
     assert "malformed JSON" in errors[0]["reason"]
     assert "skipped 1" in result.stderr
+
+
+def test_skip_invalid_reports_unreadable_files_and_unscorable_transcripts(tmp_path):
+    empty = tmp_path / "leeg.jsonl"
+    empty.write_text("")
+    calls = tmp_path / "calls.jsonl"
+    calls.write_text(
+        '{"id": "n1", "utterances": [{"speaker": "klant", "text": "Hallo?"}]}\n'
+        '{"id": "a1", "utterances": [{"speaker": "klant", "text": "Mijn internet doet het niet."}, '
+        '{"speaker": "agent", "text": "Wat merkt u daar precies van?"}]}\n',
+        "utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    result = run("score", str(empty), str(calls), "-o", str(out), "--skip-invalid")
+    assert [json.loads(x)["id"] for x in out.read_text("utf-8").splitlines()] == ["a1"]
+    errors = [
+        json.loads(x) for x in (tmp_path / "out.jsonl.errors.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert [(e["position"], e["transcript_id"]) for e in errors] == [("", None), ("line 1", "n1")]
+    assert "no agent utterances; speakers found: customer" in errors[1]["reason"]
+    assert "Traceback" not in result.stderr and "skipped 2" in result.stderr
+
+    result = run("score", str(calls), check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"klantfocus: error: {calls}, line 1 (transcript n1): no agent utterances; "
+        "speakers found: customer"
+    ]
 
 
 def test_empty_file_exit_code(tmp_path):

@@ -436,6 +436,64 @@ def test_cli_reads_a_batch_output_folder(scored_dev, tmp_path):
         assert f'<span class="kf-sum-id">{t.id}</span>' in html
 
 
+def test_cli_report_of_batch_output_keeps_calls_with_the_same_id_apart(tmp_path, capsys):
+    """QA: two day files that both use ids 1 and 2, with agents mw-A and mw-B.
+
+    ``klantfocus batch days -o OUT && klantfocus report OUT`` showed two conversations of
+    twelve utterances, all by mw-A. Each call must stay one conversation with its file.
+    """
+    import pandas as pd
+
+    days = tmp_path / "days"
+    days.mkdir()
+    table = pd.read_csv(EXAMPLES / "gesprekken.csv")
+    table["conversation_id"] = table["conversation_id"].str.replace("csv-00", "")
+    table.assign(agent_id="mw-A").to_csv(days / "day1.csv", index=False)
+    table.assign(agent_id="mw-B").to_csv(days / "day2.csv", index=False)
+    out = tmp_path / "OUT"
+    assert _run(["batch", str(days), "-o", str(out), "--workers", "1", "-q"]) == 0
+    report = tmp_path / "x.html"
+    assert _run(["report", str(out), "-o", str(report)]) == 0
+    captured = capsys.readouterr()
+    assert "4 conversation(s)" in captured.out
+    assert "2 conversation id(s) occur more than once" in captured.err
+
+    html = report.read_text("utf-8")
+    elements = _check_self_contained(html)
+    assert elements.count("details", "kf-conv") == 4
+    summaries = re.findall(
+        r'<span class="kf-sum-id">([^<]*)</span><span class="kf-sum-meta">([^<]*)</span>', html
+    )
+    assert summaries == [
+        ("1", "medewerker mw-A · bestand day1.csv"),
+        ("2", "medewerker mw-A · bestand day1.csv"),
+        ("1", "medewerker mw-B · bestand day2.csv"),
+        ("2", "medewerker mw-B · bestand day2.csv"),
+    ]
+    assert html.count('<li class="kf-turn ') == 4 * 6
+    calls = re.findall(
+        r'class="kf-agent-link" data-agent="([^"]+)"[^>]*>[^<]*</button></td>'
+        r'<td class="kf-num" data-value="(\d+)">',
+        html,
+    )
+    assert sorted(calls) == [("mw-A", "2"), ("mw-B", "2")]
+    assert "kf-repeated-ids" in html
+
+
+def test_cli_report_names_files_of_file_inputs_with_the_same_ids(scored_dev, tmp_path, capsys):
+    import klantfocus
+
+    first, second = tmp_path / "a" / "calls.jsonl", tmp_path / "b" / "calls.jsonl"
+    klantfocus.write_transcripts(scored_dev[:2], first)
+    klantfocus.write_transcripts(scored_dev[:2], second)
+    out = tmp_path / "r.html"
+    assert _run(["report", str(first), str(second), "-o", str(out)]) == 0
+    html = out.read_text("utf-8")
+    assert parse(html).count("details", "kf-conv") == 4
+    assert html.count("bestand a/calls.jsonl") == 2 and html.count("bestand b/calls.jsonl") == 2
+    assert "occur more than once" in capsys.readouterr().err
+
+
 def test_cli_bad_input_exit_code_and_skip_invalid(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     good = json.dumps(

@@ -4,6 +4,7 @@ import pytest
 
 from klantfocus import Transcript
 from klantfocus.agents import agent_table, mean_confidence_interval
+from klantfocus.errors import KlantfocusError
 
 
 def _scored(tid, agent, score, labels):
@@ -49,3 +50,11 @@ def test_agent_table_needs_scores():
     )
     with pytest.raises(ValueError, match="not scored"):
         agent_table([unscored])
+    with pytest.raises(KlantfocusError, match="'1': transcript is not scored"):
+        agent_table([unscored])
+
+
+def test_agent_table_ignores_incomplete_explanation_items():
+    call = _scored("1", "a", 20, ["jargon"])
+    call.explanation = [{"text": "zonder feature"}]
+    assert agent_table([call]).iloc[0]["most_frequent_theme"] == ""

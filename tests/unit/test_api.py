@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 import klantfocus
-from klantfocus import TAGS
+from klantfocus import TAGS, Transcript
+from klantfocus.errors import KlantfocusError
+from klantfocus.transcript import UnprocessableTranscript
 
 from ..conftest import EXAMPLES
 
@@ -52,3 +55,28 @@ def test_score_explains(nlp, scorer):
     )
     assert scored.mindset == "innerlijk"
     assert scored.explanation and all(isinstance(e["text"], str) for e in scored.explanation)
+
+
+def test_score_refuses_a_transcript_without_agent_utterances(scorer):
+    customer_only = Transcript.from_dict(
+        {"id": "c1", "utterances": [{"speaker": "klant", "text": "Hallo?"}]}
+    )
+
+    class NoPipeline:  # the check comes before any tagging
+        def __getattr__(self, name):
+            raise AssertionError("tagging started")
+
+    with pytest.raises(UnprocessableTranscript, match="'c1': no agent utterances") as caught:
+        klantfocus.score([customer_only], NoPipeline(), scorer)
+    assert isinstance(caught.value, KlantfocusError) and isinstance(caught.value, ValueError)
+    assert "no agent utterances" in (klantfocus.score.__doc__ or "")
+
+
+def test_tagging_a_transcript_over_max_length_is_a_clear_error(nlp, conversation):
+    long = Transcript.from_dict(
+        {"id": "lang", "utterances": [{"speaker": "agent", "text": "woord " * 170_000}]}
+    )
+    tagged = klantfocus.api.iter_tagged([conversation, long], nlp, batch_size=1)
+    assert next(tagged).id == "t-1"
+    with pytest.raises(UnprocessableTranscript, match="'lang': too long to tag: 1,020,000"):
+        next(tagged)

@@ -214,3 +214,51 @@ def test_format_override_and_unknown_extension(tmp_path):
         read_transcripts(path)
     assert read_transcripts(path, format="jsonl")[0].id == "t-1"
     assert detect_format("x.NDJSON") == "jsonl"
+
+
+def test_duplicate_id_names_its_line_and_the_first(tmp_path):
+    path = write_lines(tmp_path / "a.jsonl", GOOD, {**GOOD, "id": "t-2"}, GOOD)
+    rejected = []
+    transcripts = read_transcripts(path, on_invalid=rejected.append)
+    assert [t.id for t in transcripts] == ["t-1", "t-2"]
+    assert [(r.position, r.transcript_id) for r in rejected] == [("line 3", "t-1")]
+    assert rejected[0].reason == "duplicate transcript id 't-1' (first on line 1)"
+
+
+@pytest.mark.parametrize(
+    "line", ['{"id": "t-2", "utterances": [', '{"id": "t-2", "utterances": [{"speaker": "kla']
+)
+def test_truncated_json_line(tmp_path, line):
+    path = write_lines(tmp_path / "a.jsonl", GOOD, line)
+    with pytest.raises(TranscriptFormatError) as info:
+        read_transcripts(path)
+    assert info.value.position == "line 2"
+    assert "line ends in the middle of the JSON" in info.value.reason
+
+
+def test_malformed_json_column(tmp_path):
+    path = write_lines(tmp_path / "a.jsonl", '{"id" "t-1"}')
+    with pytest.raises(TranscriptFormatError) as info:
+        read_transcripts(path)
+    assert info.value.reason == "malformed JSON: Expecting ':' delimiter (column 7)"
+
+
+def test_directory_is_named_as_such(tmp_path):
+    (tmp_path / "gesprekken").mkdir()
+    for path in (tmp_path / "gesprekken", tmp_path):
+        with pytest.raises(TranscriptFormatError, match="is a directory, not a file"):
+            read_transcripts(path)
+    with pytest.raises(TranscriptFormatError, match="is a directory, not a file"):
+        detect_format(tmp_path / "gesprekken")
+
+
+def test_vtt_agent_speaker_that_is_not_a_voice(tmp_path):
+    path = tmp_path / "call.vtt"
+    path.write_text(VTT, "utf-8")
+    with pytest.raises(TranscriptFormatError) as info:
+        read_transcripts(path, agent_speaker="Lisa")
+    assert info.value.source == str(path) and info.value.transcript_id == "call"
+    assert "'Lisa'" in info.value.reason and "'Anna', 'Piet'" in info.value.reason
+    rejected = []
+    assert read_transcripts(path, agent_speaker="Lisa", on_invalid=rejected.append) == []
+    assert len(rejected) == 1

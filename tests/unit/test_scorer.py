@@ -25,6 +25,7 @@ from klantfocus.scoring import (
     load_scorer,
 )
 from klantfocus.scoring.features import transcript_features
+from klantfocus.transcript import UnprocessableTranscript
 
 
 def _expected_failures(estimator):
@@ -94,6 +95,25 @@ def test_scores_and_dutch_explanations(scorer):
     )
     assert any(e["effect"] == "-" for e in inward.explanation)
     assert any("beurt" in e["text"] for e in inward.explanation + focused.explanation)
+
+
+def test_scorer_refuses_transcript_without_agent_utterances(scorer):
+    customer_only = Transcript.from_dict(
+        {
+            "id": "c1",
+            "utterances": [
+                {"speaker": "klant", "text": "Hallo?", "voice": "Jan"},
+                {"speaker": "klant", "text": "Is daar iemand?", "voice": "Lisa"},
+            ],
+        }
+    )
+    with pytest.raises(UnprocessableTranscript, match="no agent utterances") as caught:
+        scorer.score([_call([["open_question"]]), customer_only])
+    assert caught.value.transcript_id == "c1"
+    assert caught.value.reason == (
+        "no agent utterances; speakers found: customer (voices 'Jan', 'Lisa'; "
+        "--agent-speaker names the agent)"
+    )
 
 
 @pytest.fixture

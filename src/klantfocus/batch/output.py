@@ -1,7 +1,9 @@
 """The output of a batch job: Parquet shards, written atomically, and reading them back.
 
 Each shard ``part-XXXXX.parquet`` holds one row per utterance with the columns of
-:func:`klantfocus.to_dataframe`, ``evidence`` and ``explanation`` as JSON text. The
+:func:`klantfocus.to_dataframe`, ``evidence`` and ``explanation`` as JSON text, and
+``input_file``: the input file of the row's transcript. Conversation ids need only be
+unique within a file, so a call is identified by ``(input_file, conversation_id)``. The
 shard's own record (job fingerprint, transcript ids digest, models, the errors met while
 reading and scoring its transcripts) lives in the Parquet schema metadata, so that the
 rows and their bookkeeping are committed together by a single ``os.replace``: a shard
@@ -32,6 +34,8 @@ ERRORS_FILE = "errors.jsonl"
 JOB_FILE = "_job.json"
 SHARD_GLOB = "part-*.parquet"
 METADATA_KEY = b"klantfocus_batch"
+#: The column with the input file (absolute path) of each row's transcript.
+INPUT_FILE_COLUMN = "input_file"
 
 #: Arrow types of the contract columns, fixed so that every shard has the same schema
 #: (an all-empty ``labels`` column would otherwise be inferred as a list of nulls).
@@ -49,6 +53,7 @@ _CONTRACT_TYPES: dict[str, str] = {
     "mindset_score": "float64",
     "explanation": "string",
     "evidence": "string",
+    INPUT_FILE_COLUMN: "string",
 }
 _ALWAYS_PRESENT = [c for c in _CONTRACT_TYPES if c != "domain"]
 
@@ -61,18 +66,36 @@ def _arrow_type(name: str) -> pa.DataType:
     return pa.type_for_alias(name)
 
 
-def shard_frame(scored: Sequence[Transcript]) -> pd.DataFrame:
-    """The rows of a shard: :func:`klantfocus.to_dataframe` with ``evidence`` as JSON text."""
+def shard_frame(
+    scored: Sequence[Transcript], *, sources: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The rows of a shard: :func:`klantfocus.to_dataframe` with ``evidence`` as JSON text.
+
+    ``sources`` (one per transcript) fills the last column, ``input_file``; an input
+    field of that name is replaced. Without ``sources`` (Dask DataFrames, which have no
+    input files) there is no such column.
+    """
     import pandas as pd
 
     from ..api import to_dataframe
 
+    columns = [c for c in _ALWAYS_PRESENT if sources is not None or c != INPUT_FILE_COLUMN]
     frame = to_dataframe(scored)
     if frame.empty:
-        return pd.DataFrame({name: [] for name in _ALWAYS_PRESENT})
+        return pd.DataFrame({name: [] for name in columns})
     frame["evidence"] = [json.dumps(e, ensure_ascii=False) for e in frame["evidence"]]
     for column in ("start", "end"):  # None when the input has no times: still numbers
         frame[column] = frame[column].astype("float64")
+    if sources is not None:
+        if len(sources) != len(scored):
+            raise ValueError(f"{len(sources)} sources for {len(scored)} transcripts")
+        if INPUT_FILE_COLUMN in frame.columns:  # an input field of that name: replaced, last
+            del frame[INPUT_FILE_COLUMN]
+        frame[INPUT_FILE_COLUMN] = [
+            source
+            for source, transcript in zip(sources, scored, strict=True)
+            for _ in transcript.utterances
+        ]
     return frame
 
 

@@ -7,9 +7,10 @@ How a run stays resumable and gives the same output with any number of workers:
    holds another job is refused (or cleared with ``overwrite=True``).
 2. The transcripts are read in that order and cut into shards of ``shard_size``
    transcripts (:mod:`.sharding`), so shard ``i`` has the same content in every run.
-3. A shard file that exists, is readable, belongs to this job, was made by the same
-   models, and holds exactly the transcript ids and reading errors that shard ``i`` has
-   now, is kept; any other shard is scored (again) and replaced atomically.
+3. A shard file that exists, is readable, belongs to this job, has the current shard
+   layout, was made by the same models, and holds exactly the transcript ids and reading
+   errors that shard ``i`` has now, is kept; any other shard is scored (again) and
+   replaced atomically.
 4. Only when every shard is done are ``errors.jsonl`` (gathered from the shard files,
    so each error appears once) and ``_manifest.json`` written. A run killed at any
    moment leaves finished shards and at most some temporary files, which the next run
@@ -42,7 +43,14 @@ from .output import (
     read_shard_record,
 )
 from .progress import Progress, choose_mode
-from .sharding import DEFAULT_SHARD_SIZE, LAYOUT_VERSION, job_fingerprint, plan_shards, shard_name
+from .sharding import (
+    DEFAULT_SHARD_SIZE,
+    LAYOUT_VERSION,
+    SHARD_LAYOUT,
+    job_fingerprint,
+    plan_shards,
+    shard_name,
+)
 from .worker import ShardTask, shard_summary
 
 logger = logging.getLogger(__name__)
@@ -170,6 +178,7 @@ def run(
     )
     manifest = {
         "layout": LAYOUT_VERSION,
+        "shard_layout": SHARD_LAYOUT,
         "status": "complete",
         "job": job,
         "klantfocus_version": __version__,
@@ -262,6 +271,12 @@ def _finished_shards(output: Path, job: str, models: dict[str, Any]) -> dict[int
         record = read_shard_record(path)
         if record is None or record.get("job") != job or path.name != shard_name(record["index"]):
             logger.warning("%s is not a finished shard of this job; it will be redone", path.name)
+            continue
+        if record.get("layout") != SHARD_LAYOUT:
+            logger.warning(
+                "%s was written by an older klantfocus (no input_file column); it will be redone",
+                path.name,
+            )
             continue
         if record.get("models") != models:
             logger.warning("%s was made with other models; it will be redone", path.name)

@@ -30,8 +30,11 @@ from ..io import iter_transcripts
 from ..transcript import Transcript
 from .inputs import InputFile
 
-#: Version of the shard layout and metadata; part of the job fingerprint.
+#: Version of the job layout (how inputs are cut into shards); part of the job fingerprint.
 LAYOUT_VERSION = 1
+#: Version of what a shard file holds (its columns and footer record). A shard of another
+#: version is redone on restart; it does not change the job. 2: the ``input_file`` column.
+SHARD_LAYOUT = 2
 #: Small enough to balance a few hundred transcripts over two workers and to show
 #: progress every few seconds; jobs of millions of transcripts may want 1000 (fewer files).
 DEFAULT_SHARD_SIZE = 50

@@ -18,7 +18,7 @@ from ..api import DEFAULT_BATCH_SIZE, iter_tagged
 from ..transcript import Transcript
 from .models import ModelOptions, Models, get_models
 from .output import shard_frame, write_shard
-from .sharding import LAYOUT_VERSION, PlannedShard, shard_name
+from .sharding import SHARD_LAYOUT, PlannedShard, shard_name
 
 logger = logging.getLogger(__name__)
 
@@ -75,23 +75,28 @@ def score_transcripts(models: Models, transcripts: list[Transcript]) -> list[Tra
 
 def score_shard(
     models: Models, shard: PlannedShard
-) -> tuple[list[Transcript], list[dict[str, Any]]]:
+) -> tuple[list[Transcript], list[str], list[dict[str, Any]]]:
     """Tag and score a shard's transcripts; a transcript that fails becomes an error entry.
 
-    The whole shard is scored in one go; only if that fails are the transcripts scored
-    one by one, to find the one that fails without losing the others.
+    Returns the scored transcripts, the input file of each (for the ``input_file``
+    column) and the error entries. The whole shard is scored in one go; only if that
+    fails are the transcripts scored one by one, to find the one that fails without
+    losing the others.
     """
     try:
-        return score_transcripts(models, shard.transcripts), []
+        scored = score_transcripts(models, shard.transcripts)
+        return scored, [source for source, _ in shard.origins], []
     except Exception:
         logger.warning(
             "shard %d failed as a whole; scoring its transcripts one by one", shard.index
         )
-    scored: list[Transcript] = []
+    scored = []
+    sources: list[str] = []
     failures: list[dict[str, Any]] = []
     for transcript, (source, position) in zip(shard.transcripts, shard.origins, strict=True):
         try:
             scored.extend(score_transcripts(models, [transcript]))
+            sources.append(source)
         except Exception as exc:
             failures.append(
                 {
@@ -101,17 +106,17 @@ def score_shard(
                     "transcript_id": transcript.id,
                 }
             )
-    return scored, failures
+    return scored, sources, failures
 
 
 def process_shard(task: ShardTask) -> ShardResult:
     """Tag, score and write one shard; returns its summary."""
     shard = task.shard
     models = get_models(task.options)
-    scored, failures = score_shard(models, shard)
-    frame = shard_frame(scored)
+    scored, sources, failures = score_shard(models, shard)
+    frame = shard_frame(scored, sources=sources)
     record = {
-        "layout": LAYOUT_VERSION,
+        "layout": SHARD_LAYOUT,
         "job": task.job,
         "index": shard.index,
         "ids_sha256": shard.ids_digest(),

@@ -13,6 +13,16 @@ def iter_decoded_lines(path: Path) -> Iterator[tuple[int, str | TranscriptFormat
 
     A UTF-8 byte-order mark on the first line is dropped. Line endings are kept.
     """
+    for line_no, text, error in iter_lines_replacing(path):
+        yield line_no, text if error is None else error
+
+
+def iter_lines_replacing(path: Path) -> Iterator[tuple[int, str, TranscriptFormatError | None]]:
+    """Yield ``(line_number, text, error)``; an undecodable line comes with its error.
+
+    The text of such a line has U+FFFD in place of the bad bytes, so that a caller can
+    still see the line's structure (for example its CSV fields).
+    """
     try:
         handle = path.open("rb")
     except FileNotFoundError:
@@ -24,10 +34,11 @@ def iter_decoded_lines(path: Path) -> Iterator[tuple[int, str | TranscriptFormat
             if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
-                yield line_no, raw.decode("utf-8")
+                yield line_no, raw.decode("utf-8"), None
             except UnicodeDecodeError as exc:
                 yield (
                     line_no,
+                    raw.decode("utf-8", errors="replace"),
                     TranscriptFormatError(
                         str(path),
                         f"line {line_no}",

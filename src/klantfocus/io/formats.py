@@ -23,6 +23,8 @@ def detect_format(path: str | Path, override: str | None = None, *, output: bool
     for name, suffixes in table.items():
         if suffix in suffixes:
             return name
+    if not output and Path(path).is_dir():
+        raise TranscriptFormatError(str(path), "", "is a directory, not a file")
     raise TranscriptFormatError(
         str(path),
         "",

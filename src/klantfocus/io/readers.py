@@ -44,11 +44,11 @@ def iter_transcripts(
             :class:`TranscriptFormatError`.
     """
     path = Path(path)
-    fmt = detect_format(path, format)
     if not path.exists():
         raise TranscriptFormatError(str(path), "", "file not found")
     if path.is_dir():
         raise TranscriptFormatError(str(path), "", "is a directory, not a file")
+    fmt = detect_format(path, format)
     if path.stat().st_size == 0:
         raise TranscriptFormatError(str(path), "", "file is empty")
     items: Iterator[ReadItem]
@@ -98,27 +98,43 @@ def read_transcripts(
 
 
 def _iter_jsonl(path: Path) -> Iterator[ReadItem]:
+    first_lines: dict[str, int] = {}  # id -> line of the transcript read with that id
     for line_no, line in iter_decoded_lines(path):
         if isinstance(line, TranscriptFormatError):
             yield line
             continue
+        line = line.rstrip("\r\n")
         if not line.strip():
             continue
         where = f"line {line_no}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield TranscriptFormatError(
-                str(path), where, f"malformed JSON: {exc.msg} (column {exc.colno})"
-            )
+            if not line[exc.pos :].strip() or exc.msg.startswith("Unterminated string"):
+                reason = "malformed JSON: the line ends in the middle of the JSON (cut off?)"
+            else:
+                reason = f"malformed JSON: {exc.msg} (column {exc.pos + 1})"
+            yield TranscriptFormatError(str(path), where, reason)
             continue
         tid = record.get("id") if isinstance(record, dict) else None
         try:
-            yield Transcript.from_dict(record)
+            transcript = Transcript.from_dict(record)
         except InvalidRecord as exc:
             yield TranscriptFormatError(
                 str(path), where, str(exc), None if tid is None else str(tid)
             )
+            continue
+        if transcript.id in first_lines:
+            yield TranscriptFormatError(
+                str(path),
+                where,
+                f"duplicate transcript id {transcript.id!r} (first on line "
+                f"{first_lines[transcript.id]})",
+                transcript.id,
+            )
+            continue
+        first_lines[transcript.id] = line_no
+        yield transcript
 
 
 # Plain text ------------------------------------------------------------------------------
@@ -271,6 +287,16 @@ def _iter_vtt(path: Path, agent_speaker: str | None) -> Iterator[ReadItem]:
             utterances.append(Utterance(speaker, text, start=start, end=end, extra=extra))
     if not utterances:
         yield TranscriptFormatError(str(path), "", "WebVTT file has no cues with text", path.stem)
+        return
+    if agent_speaker is not None and not any(u.speaker == "agent" for u in utterances):
+        voices = list(dict.fromkeys(str(u.extra.get("voice")) for u in utterances))
+        yield TranscriptFormatError(
+            str(path),
+            "",
+            f"the agent speaker {agent_speaker!r} (--agent-speaker) is not a voice in this "
+            f"file, so it has no agent turns; its voices are {', '.join(map(repr, voices))}",
+            path.stem,
+        )
         return
     yield Transcript(id=path.stem, utterances=utterances)
 

@@ -13,13 +13,14 @@ import csv
 import json
 import math
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..constants import TABLE_REQUIRED_COLUMNS, TAGS
 from ..errors import TranscriptFormatError
 from ..transcript import InvalidRecord, Span, Transcript, Utterance, normalise_speaker
-from ._lines import iter_decoded_lines
+from ._lines import iter_lines_replacing
 
 #: Columns that the writers add; on reading they are parsed or dropped, not kept as fields.
 OUTPUT_COLUMNS = frozenset(
@@ -33,7 +34,11 @@ RowItem = tuple[str, Row | TranscriptFormatError]
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+    return (
+        value is None
+        or (isinstance(value, str) and value == "")
+        or (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def _number(value: Any, name: str) -> float | None:
@@ -46,34 +51,71 @@ def _number(value: Any, name: str) -> float | None:
     return int(number) if name == "turn" and number.is_integer() else number
 
 
+def _json_cell(value: str, name: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise InvalidRecord(f"'{name}' is not valid JSON ({exc.msg})") from None
+
+
+def _list_cell(value: Any) -> list[Any] | None:
+    """A list-like cell (list, tuple, numpy/pyarrow array) as a list; None if not one."""
+    if isinstance(value, list | tuple):
+        return list(value)
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        items = value.tolist()
+        return items if isinstance(items, list) else None
+    return None
+
+
 def _labels(value: Any) -> list[str]:
     """A ``labels`` cell: a list, a JSON list, or names joined by ``;`` (empty: none)."""
     if _missing(value):
         return []
-    if isinstance(value, list | tuple) or hasattr(value, "tolist"):
-        labels = [str(x) for x in (value.tolist() if hasattr(value, "tolist") else value)]
+    items = _list_cell(value)
+    if items is not None:
+        labels = [str(x) for x in items]
     else:
         text = str(value).strip()
-        labels = (
-            json.loads(text)
-            if text.startswith("[")
-            else [x.strip() for x in text.split(";") if x.strip()]
-        )
+        if text.startswith("["):
+            parsed = _json_cell(text, "labels")
+            if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
+                raise InvalidRecord("'labels' must be a list of tag names")
+            labels = parsed
+        else:
+            labels = [x.strip() for x in text.split(";") if x.strip()]
     unknown = sorted(set(labels) - set(TAGS))
     if unknown:
         raise InvalidRecord(f"unknown tag(s) {unknown} in 'labels'")
     return labels
 
 
+def _spans(value: Any, text: str) -> list[Span]:
+    """A ``spans`` cell: a list of span objects, or that list as JSON."""
+    spans = _json_cell(value, "spans") if isinstance(value, str) else value
+    items = _list_cell(spans)
+    if items is None:
+        raise InvalidRecord(
+            f"'spans' must be a list of {{start, end, label}} objects, not {type(spans).__name__}"
+        )
+    try:
+        return [Span.from_dict(s, text) for s in items]
+    except InvalidRecord as exc:
+        raise InvalidRecord(f"{exc} in 'spans'") from None
+
+
 def row_to_utterance(row: Row) -> Utterance:
     """Build an utterance from one table row (raises :class:`InvalidRecord`)."""
     text = row.get("text")
-    if _missing(text) or not str(text).strip():
+    if _missing(text):
+        raise InvalidRecord("'text' is empty")
+    if not isinstance(text, str):
+        raise InvalidRecord(f"'text' must be a string, not {type(text).__name__}")
+    if not text.strip():
         raise InvalidRecord("'text' is empty")
     speaker_value = row.get("speaker")
     if _missing(speaker_value):
         raise InvalidRecord("'speaker' is empty")
-    text = str(text)
     utterance = Utterance(
         speaker=normalise_speaker(str(speaker_value)),
         text=text,
@@ -83,9 +125,7 @@ def row_to_utterance(row: Row) -> Utterance:
     if "labels" in row:
         utterance.labels = _labels(row["labels"])
     if "spans" in row and not _missing(row["spans"]):
-        raw = row["spans"]
-        spans = json.loads(raw) if isinstance(raw, str) else raw
-        utterance.spans = [Span.from_dict(s, text) for s in spans]
+        utterance.spans = _spans(row["spans"], text)
     for key, value in row.items():
         if key in ("conversation_id", "speaker", "text", "start", "end") or key in OUTPUT_COLUMNS:
             continue
@@ -95,16 +135,35 @@ def row_to_utterance(row: Row) -> Utterance:
     return utterance
 
 
+def _conversation_id(row: Row) -> str | None:
+    value = row.get("conversation_id")
+    if _missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def group_rows(
     source: str, rows: Iterable[RowItem]
 ) -> Iterator[Transcript | TranscriptFormatError]:
-    """Group contiguous rows by ``conversation_id`` into transcripts."""
+    """Group contiguous rows by ``conversation_id`` into transcripts.
+
+    A row that could not be read comes as a :class:`TranscriptFormatError` whose
+    ``transcript_id`` is the row's conversation when that could still be read. It rejects
+    that conversation. When it could not be read, the row lies between the conversation
+    before it and the one after it and may belong to either, so both are rejected: a
+    conversation is never scored with a row missing.
+    """
     current_id: str | None = None
     utterances: list[Utterance] = []
     meta: dict[str, Any] = {}
     domain: str | None = None
     error: TranscriptFormatError | None = None
     finished: set[str] = set()
+    # A bad row of unknown conversation since the last good row: it also rejects the
+    # conversation that comes next.
+    unplaced: TranscriptFormatError | None = None
 
     def flush() -> Iterator[Transcript | TranscriptFormatError]:
         if current_id is None:
@@ -115,25 +174,28 @@ def group_rows(
             yield Transcript(id=current_id, utterances=utterances, domain=domain, meta=meta or None)
 
     for position, row in rows:
+        row_error: TranscriptFormatError | None
         if isinstance(row, TranscriptFormatError):
-            if error is None and current_id is not None:
-                row.transcript_id = current_id
-                error = row
-            elif current_id is None:
-                yield row
+            row_error, cid = row, row.transcript_id
+        else:
+            row_error, cid = None, _conversation_id(row)
+            if cid is None:
+                row_error = TranscriptFormatError(source, position, "'conversation_id' is empty")
+        if cid is None:
+            assert row_error is not None
+            row_error = replace(
+                row_error,
+                reason=f"{row_error.reason}; the row's conversation cannot be told, so the "
+                "conversations next to it are rejected",
+            )
+            if current_id is not None and error is None:
+                error = replace(row_error, transcript_id=current_id)
+            unplaced = unplaced or row_error
             continue
-        cid_value = row.get("conversation_id")
-        if _missing(cid_value):
-            yield TranscriptFormatError(source, position, "'conversation_id' is empty")
-            continue
-        cid = str(cid_value)
-        if isinstance(cid_value, float) and cid_value.is_integer():
-            cid = str(int(cid_value))
         if cid != current_id:
             yield from flush()
+            current_id, utterances, meta, domain, error = cid, [], {}, None, None
             if cid in finished:
-                current_id = cid
-                utterances, meta, domain = [], {}, None
                 error = TranscriptFormatError(
                     source,
                     position,
@@ -141,20 +203,27 @@ def group_rows(
                     "sort the rows by conversation_id",
                     cid,
                 )
-                continue
+            elif unplaced is not None:
+                error = replace(unplaced, transcript_id=cid)
             finished.add(cid)
-            current_id, utterances, meta, domain, error = cid, [], {}, None, None
-            for key in _TRANSCRIPT_META_COLUMNS:
-                if key in row and not _missing(row[key]):
-                    meta[key] = row[key]
-            if "domain" in row and not _missing(row["domain"]):
-                domain = str(row["domain"])
+            if not isinstance(row, TranscriptFormatError):
+                for key in _TRANSCRIPT_META_COLUMNS:
+                    if key in row and not _missing(row[key]):
+                        meta[key] = row[key]
+                if "domain" in row and not _missing(row["domain"]):
+                    domain = str(row["domain"])
+        unplaced = None
         if error is not None:
+            continue
+        if isinstance(row, TranscriptFormatError):
+            error = replace(row, transcript_id=cid)
             continue
         try:
             utterances.append(row_to_utterance(row))
-        except (InvalidRecord, json.JSONDecodeError) as exc:
+        except InvalidRecord as exc:
             error = TranscriptFormatError(source, position, str(exc), cid)
+    if current_id is None and unplaced is not None:
+        yield unplaced
     yield from flush()
 
 
@@ -171,17 +240,17 @@ def _check_columns(source: str, columns: Iterable[str]) -> None:
 
 def iter_csv_transcripts(path: Path) -> Iterator[Transcript | TranscriptFormatError]:
     source = str(path)
-    decoded = iter_decoded_lines(path)
-    first_error: list[TranscriptFormatError] = []
+    decoded = iter_lines_replacing(path)
+    decode_errors: list[TranscriptFormatError] = []
     line_numbers: list[int] = [0]
 
     def text_lines() -> Iterator[str]:
-        for line_no, line in decoded:
+        # An undecodable line is passed on with U+FFFD for its bad bytes, so that the
+        # row keeps its fields (and its conversation_id); the error goes with the row.
+        for line_no, line, error in decoded:
             line_numbers[0] = line_no
-            if isinstance(line, TranscriptFormatError):
-                first_error.append(line)
-                yield ""
-                continue
+            if error is not None:
+                decode_errors.append(error)
             yield line
 
     reader = csv.reader(text_lines())
@@ -189,24 +258,42 @@ def iter_csv_transcripts(path: Path) -> Iterator[Transcript | TranscriptFormatEr
         header = next(reader)
     except StopIteration:
         raise TranscriptFormatError(source, "", "file is empty") from None
-    if first_error:
-        raise first_error[0]
+    if decode_errors:
+        raise decode_errors[0]
     header = [h.strip() for h in header]
     _check_columns(source, header)
+    id_column = header.index("conversation_id")
+
+    def row_id(values: list[str], trusted: bool) -> str | None:
+        """The conversation_id of a bad row, if it can be told for certain."""
+        if not trusted or id_column >= len(values):
+            return None
+        cid = values[id_column]
+        return cid if cid.strip() and "\ufffd" not in cid else None
 
     def rows() -> Iterator[RowItem]:
         for row_no, values in enumerate(reader, 1):
             position = f"row {row_no} (line {line_numbers[0]})"
-            if first_error:
-                yield position, first_error.pop()
+            if decode_errors:
+                error = decode_errors[0]
+                decode_errors.clear()
+                error.position = f"row {row_no} ({error.position})"
+                error.transcript_id = row_id(values, len(values) == len(header))
+                yield position, error
                 continue
             if not values or all(not v.strip() for v in values):
                 continue
             if len(values) != len(header):
+                # Fields before conversation_id may be split or merged too, unless it
+                # is the first column.
+                cid = row_id(values, id_column == 0)
                 yield (
                     position,
                     TranscriptFormatError(
-                        source, position, f"has {len(values)} fields, the header has {len(header)}"
+                        source,
+                        position,
+                        f"has {len(values)} fields, the header has {len(header)}",
+                        cid,
                     ),
                 )
                 continue

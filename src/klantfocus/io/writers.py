@@ -3,6 +3,8 @@
 JSONL writes every field of the interchange format, unknown ones included. The tables
 hold the utterance fields plus transcript-level results repeated per row; nested
 transcript fields other than ``meta.agent_id`` and ``meta.date`` have no column there.
+In Parquet, an extra field whose values have no common type (``0.9`` in one utterance,
+``"hoog"`` in another) is written as JSON text.
 """
 
 from __future__ import annotations
@@ -17,11 +19,39 @@ from types import TracebackType
 from typing import Any
 
 from ..constants import TAGS
-from ..errors import RejectedTranscript
+from ..errors import OutputError, RejectedTranscript
 from ..transcript import Transcript
 from .formats import detect_format
 
 _LEADING = ["conversation_id", "speaker", "text", "start", "end"]
+
+
+def check_output_path(path: str | Path, *, directory: bool = False) -> None:
+    """Raise :class:`OutputError` unless ``path`` can be written (before any work is done).
+
+    A file target must not be a directory; a directory target (``directory=True``) must
+    not be a file. Folders that do not exist yet are fine when the nearest existing one
+    above them is a writable directory (the writers create them).
+    """
+    target = Path(path)
+    if directory and target.exists() and not target.is_dir():
+        raise OutputError(f"{path}: exists and is not a directory; the output must be a directory")
+    if not directory and target.is_dir():
+        raise OutputError(f"{path}: is a directory; give a file name")
+    folder = target if directory else target.parent
+    folder = folder.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"{path}: cannot create it, {folder} is not a directory")
+    try:  # os.access says yes for root even on read-only file systems such as /proc
+        fd, probe = tempfile.mkstemp(prefix=".klantfocus-write-test.", dir=folder)
+    except OSError as exc:
+        raise OutputError(
+            f"{path}: cannot create a file in {folder}: {exc.strerror or exc}"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def transcript_rows(transcript: Transcript, *, flat: bool) -> list[dict[str, Any]]:
@@ -82,10 +112,15 @@ class TranscriptWriter:
         self.path = Path(path)
         self.format = detect_format(self.path, format, output=True)
         self.count = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
+        if self.path.is_dir():
+            raise OutputError(f"{self.path}: is a directory; give a file name")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+            )
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot write it: {exc.strerror or exc}") from None
         os.close(fd)
         self._tmp = Path(tmp)
         self._rows: list[dict[str, Any]] = []
@@ -107,22 +142,43 @@ class TranscriptWriter:
             self.write(transcript)
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-        elif self.format == "csv":
-            with self._tmp.open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.DictWriter(
-                    handle, fieldnames=list(self._columns), extrasaction="ignore"
-                )
-                writer.writeheader()
-                for row in self._rows:
-                    writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-        else:
-            import pandas as pd
+        """Finish the file and move it into place; on any failure the temporary file goes."""
+        try:
+            if self._handle is not None:
+                self._handle.close()
+            elif self.format == "csv":
+                with self._tmp.open("w", encoding="utf-8", newline="") as handle:
+                    writer = csv.DictWriter(
+                        handle, fieldnames=list(self._columns), extrasaction="ignore"
+                    )
+                    writer.writeheader()
+                    for row in self._rows:
+                        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+            else:
+                self._write_parquet()
+            os.replace(self._tmp, self.path)
+        except BaseException as exc:
+            self._tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise OutputError(f"{self.path}: cannot write it: {exc.strerror or exc}") from exc
+            raise
 
-            frame = pd.DataFrame(self._rows, columns=list(self._columns))
+    def _write_parquet(self) -> None:
+        import pandas as pd
+        import pyarrow as pa
+
+        frame = pd.DataFrame(self._rows, columns=list(self._columns))
+        try:
             frame.to_parquet(self._tmp, index=False)
-        os.replace(self._tmp, self.path)
+            return
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass  # a column without one type; only then is every column checked
+        for column in [c for c in frame.columns if pd.api.types.is_object_dtype(frame[c])]:
+            try:
+                pa.array(frame[column], from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                frame[column] = [_json_text(v) for v in frame[column]]
+        frame.to_parquet(self._tmp, index=False)
 
     def abort(self) -> None:
         if self._handle is not None:
@@ -142,6 +198,12 @@ class TranscriptWriter:
             self.close()
         else:
             self.abort()
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return None
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def write_transcripts(

@@ -81,43 +81,75 @@ def read_batch_output(folder: Path) -> list[Transcript]:
     return transcripts_from_frame(read_output(folder))
 
 
-def _read_inputs(args: argparse.Namespace, rejected: list[RejectedTranscript]) -> list[Transcript]:
-    from ..io import iter_transcripts
+def _read_inputs(
+    args: argparse.Namespace, rejected: list[RejectedTranscript]
+) -> list[tuple[Transcript, str, int]]:
+    """Every transcript of every input with its file and number in that file.
 
-    on_invalid = rejected.append if args.skip_invalid else None
-    transcripts: list[Transcript] = []
+    Files are read like ``klantfocus score`` reads them: with ``--skip-invalid`` a bad
+    transcript or an unreadable file goes to ``rejected`` and reading goes on.
+    """
+    from ..cli import _read_all
+
+    located: list[tuple[Transcript, str, int]] = []
     for name in args.inputs:
         path = Path(name)
         if path.is_dir():
-            transcripts.extend(read_batch_output(path))
-        else:
-            transcripts.extend(
-                iter_transcripts(
-                    path,
-                    format=args.format,
-                    agent_speaker=args.agent_speaker,
-                    on_invalid=on_invalid,
-                )
-            )
-    return transcripts
+            batch = read_batch_output(path)
+            located.extend((t, name, number) for number, t in enumerate(batch, 1))
+            continue
+        for transcript, source, number in _read_all(
+            argparse.Namespace(**{**vars(args), "inputs": [name]}), rejected
+        ):
+            # Ids are unique within a file only; the report names the file of each call.
+            meta = transcript.meta or {}
+            if not meta.get("input_file"):
+                transcript.meta = {**meta, "input_file": str(path.absolute())}
+            located.append((transcript, source, number))
+    return located
 
 
-def _score_missing(args: argparse.Namespace, transcripts: list[Transcript]) -> list[Transcript]:
-    """Tag and score the transcripts without a score (all of them with ``--rescore``)."""
-    todo = [i for i, t in enumerate(transcripts) if args.rescore or t.mindset_score is None]
+def _warn_repeated_ids(transcripts: list[Transcript]) -> None:
+    """Say on stderr when calls of different files share an id (they are kept apart)."""
+    from .document import repeated_ids
+
+    repeated = repeated_ids(transcripts)
+    if repeated:
+        print(
+            f"note: {len(repeated)} conversation id(s) occur more than once (first: "
+            f"{repeated[0]!r}), in different input files; the report shows them as separate "
+            "conversations, each with its file",
+            file=sys.stderr,
+        )
+
+
+def _score_missing(
+    args: argparse.Namespace,
+    located: list[tuple[Transcript, str, int]],
+    rejected: list[RejectedTranscript],
+) -> list[Transcript]:
+    """Tag and score the transcripts without a score (all of them with ``--rescore``).
+
+    A transcript that cannot be tagged or scored (too long, no agent utterances) raises
+    with its file and place, or with ``--skip-invalid`` goes to ``rejected``.
+    """
+    todo = [item for item in located if args.rescore or item[0].mindset_score is None]
     if not todo:
-        return transcripts
+        return [t for t, _, _ in located]
     from ..api import tag
+    from ..cli import _checked
     from ..pipeline.loading import load
     from ..scoring.model import load_scorer
 
     nlp = load(args.base, pipeline=args.pipeline)
     scorer = load_scorer(args.scorer, trust=args.trust_model) if args.scorer else load_scorer()
-    scored = scorer.score(tag([transcripts[i] for i in todo], nlp))
-    result = list(transcripts)
-    for index, transcript in zip(todo, scored, strict=True):
-        result[index] = transcript
-    logger.info("tagged and scored %d of %d transcript(s)", len(todo), len(transcripts))
+    ready = list(_checked(args, todo, rejected, nlp=nlp, scoring=True))
+    scored = {id(t): s for t, s in zip(ready, scorer.score(tag(ready, nlp)), strict=True)}
+    todo_ids = {id(t) for t, _, _ in todo}
+    result = [
+        scored.get(id(t), t) for t, _, _ in located if id(t) not in todo_ids or id(t) in scored
+    ]
+    logger.info("tagged and scored %d of %d transcript(s)", len(ready), len(located))
     return result
 
 
@@ -127,13 +159,15 @@ def run_report(args: argparse.Namespace) -> int:
     from .document import write_report
 
     rejected: list[RejectedTranscript] = []
-    transcripts = _score_missing(args, _read_inputs(args, rejected))
+    transcripts = _score_missing(args, _read_inputs(args, rejected), rejected)
+    _warn_repeated_ids(transcripts)
     target = write_report(transcripts, args.output, title=args.title, page_size=args.page_size)
     if rejected:
         errors = args.errors or f"{args.output}.errors.jsonl"
         write_errors(rejected, errors)
         print(
-            f"skipped {len(rejected)} invalid transcript(s); reasons in {errors}", file=sys.stderr
+            f"skipped {len(rejected)} invalid transcript(s) or file(s); reasons in {errors}",
+            file=sys.stderr,
         )
     size_mb = target.stat().st_size / 1e6
     print(f"wrote {target}: {len(transcripts)} conversation(s), {size_mb:.1f} MB")

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
+from pathlib import PurePath
 from typing import Any
 
 from ..constants import INNERLIJK, KLANTGERICHT, TAG_NAMES_NL, TAGS
@@ -236,6 +237,8 @@ def meta_line(transcript: Transcript) -> str:
         parts.append(esc(meta["date"]))
     if transcript.domain:
         parts.append(esc(transcript.domain))
+    if meta.get("input_file"):  # batch output: the file the call was read from
+        parts.append(f"bestand {esc(PurePath(str(meta['input_file'])).name)}")
     parts.append(f"{len(transcript.utterances)} beurten")
     return "".join(f"<span>{part}</span>" for part in parts)
 

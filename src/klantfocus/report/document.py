@@ -19,6 +19,7 @@ import math
 import os
 import statistics
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
@@ -222,12 +223,46 @@ def _agents(transcripts: Sequence[Transcript]) -> str:
     )
 
 
-def _conversation_item(transcript: Transcript, index: int, *, open_: bool) -> str:
+def file_labels(transcripts: Iterable[Transcript]) -> dict[str, str]:
+    """Short names of the input files (``meta.input_file``) when there are several.
+
+    Each file is named by its path below the folder that all of them share
+    (``dag1.csv``, ``mei/gesprekken.csv``), so that equal file names in different folders
+    stay apart. With fewer than two files there is nothing to tell apart: ``{}``.
+    """
+    files = sorted(
+        {str(t.meta["input_file"]) for t in transcripts if t.meta and t.meta.get("input_file")}
+    )
+    if len(files) < 2:
+        return {}
+    try:
+        common = os.path.commonpath(files)
+    except ValueError:  # relative and absolute paths, or several drives
+        return {f: f for f in files}
+    return {f: os.path.relpath(f, common) for f in files}
+
+
+def repeated_ids(transcripts: Iterable[Transcript]) -> list[str]:
+    """Conversation ids that more than one transcript has, in order of first appearance."""
+    counts = Counter(t.id for t in transcripts)
+    return [i for i, n in counts.items() if n > 1]
+
+
+def _conversation_item(
+    transcript: Transcript, index: int, *, open_: bool, file_label: str | None = None
+) -> str:
     score = transcript.mindset_score
     meta = transcript.meta or {}
     agent = transcript.agent_id or ""
     details = [
-        esc(x) for x in (agent and f"medewerker {agent}", meta.get("date"), transcript.domain) if x
+        esc(x)
+        for x in (
+            agent and f"medewerker {agent}",
+            meta.get("date"),
+            transcript.domain,
+            file_label and f"bestand {file_label}",
+        )
+        if x
     ]
     counts = tag_counts(transcript)
     chips = "".join(tag_label(tag, f" {n}") for tag, n in counts.items() if n)
@@ -238,7 +273,14 @@ def _conversation_item(transcript: Transcript, index: int, *, open_: bool) -> st
         else '<span class="kf-mindset kf-mindset-none">niet gescoord</span>'
     )
     search = " ".join(
-        str(x) for x in (transcript.id, agent, transcript.domain or "", meta.get("date") or "")
+        str(x)
+        for x in (
+            transcript.id,
+            agent,
+            transcript.domain or "",
+            meta.get("date") or "",
+            file_label or "",
+        )
     )
     anchor = f"g{index}"
     return (
@@ -272,11 +314,30 @@ def _conversations(transcripts: Sequence[Transcript], page_size: int) -> str:
     size_options = "".join(
         f'<option value="{s}"{" selected" if s == page_size else ""}>{s}</option>' for s in sizes
     )
+    labels = file_labels(transcripts)
     items = "".join(
-        _conversation_item(t, i, open_=len(transcripts) == 1) for i, t in enumerate(transcripts, 1)
+        _conversation_item(
+            t,
+            i,
+            open_=len(transcripts) == 1,
+            file_label=labels.get(str((t.meta or {}).get("input_file"))),
+        )
+        for i, t in enumerate(transcripts, 1)
     )
     if not transcripts:
         items = '<p class="kf-empty">Geen gesprekken om te tonen.</p>'
+    repeated = repeated_ids(transcripts)
+    repeated_note = ""
+    if repeated:
+        shown = ", ".join(esc(i) for i in repeated[:5]) + (" …" if len(repeated) > 5 else "")
+        where = " in verschillende bestanden (het bestand staat bij elk gesprek)" if labels else ""
+        many = len(repeated) != 1
+        repeated_note = (
+            f'<p class="kf-note kf-repeated-ids">Let op: {len(repeated)} gespreks-'
+            + ("id's" if many else "id")
+            + f" ({shown}) {'komen' if many else 'komt'} meer dan eens voor{where}. "
+            "Het zijn aparte gesprekken: ze worden apart getoond en geteld.</p>"
+        )
     legend = "".join(
         f'<li>{tag_label(tag)} <mark class="kf-ev kf-ev-{tag}">bewijs</mark>'
         f'<span class="kf-evl kf-evl-{tag}">[{esc(tag_name_nl(tag))}]</span></li>'
@@ -288,7 +349,7 @@ def _conversations(transcripts: Sequence[Transcript], page_size: int) -> str:
         '<p class="kf-note">Klik op een gesprek om het verloop te zien: de klant links, de '
         "medewerker rechts, met de tags per beurt, het gemarkeerde bewijs in de tekst en "
         "rechts de score met de toelichting. Elke tag heeft een eigen kleur en lijnstijl:</p>"
-        f'<ul class="kf-legend">{legend}</ul>'
+        f'<ul class="kf-legend">{legend}</ul>{repeated_note}'
         '<div class="kf-controls" id="kf-controls" role="search" hidden>'
         '<label>Zoeken<input type="search" id="kf-search" '
         'placeholder="gesprek, medewerker, domein of datum"></label>'

@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from ..about import __version__
 from ..constants import INNERLIJK, KLANTGERICHT, SCORER_DIRNAME
-from ..errors import ModelLoadError
+from ..errors import ModelLoadError, UnprocessableTranscript
 from ..paths import models_dir
 from ..transcript import Transcript
 from .classifier import MindsetClassifier
@@ -43,6 +43,24 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def check_scorable(transcript: Transcript) -> None:
+    """Raise :class:`UnprocessableTranscript` if the transcript has no agent utterance.
+
+    The score says how the employee worked; without a word from the employee there is
+    nothing to score, and a score would be a verdict without evidence.
+    """
+    if transcript.agent_utterances:
+        return
+    speakers = sorted({u.speaker for u in transcript.utterances})
+    voices = sorted({str(u.extra["voice"]) for u in transcript.utterances if u.extra.get("voice")})
+    found = ", ".join(speakers) + (
+        f" (voices {', '.join(repr(v) for v in voices)}; --agent-speaker names the agent)"
+        if voices
+        else ""
+    )
+    raise UnprocessableTranscript(transcript.id, f"no agent utterances; speakers found: {found}")
 
 
 def make_scorer_pipeline(**classifier_params: Any) -> Pipeline:
@@ -75,10 +93,16 @@ class MindsetScorer:
         return np.asarray(self.pipeline.predict_proba(list(transcripts))[:, 1])
 
     def score(self, transcripts: Iterable[Transcript], *, explain_top: int = 3) -> list[Transcript]:
-        """Copies of the transcripts with mindset, score and explanation filled in."""
+        """Copies of the transcripts with mindset, score and explanation filled in.
+
+        Raises :class:`~klantfocus.errors.UnprocessableTranscript` for a transcript
+        without agent utterances (see :func:`check_scorable`); nothing is scored then.
+        """
         items = list(transcripts)
         if not items:
             return []
+        for transcript in items:
+            check_scorable(transcript)
         features: ConversationFeaturizer = self.pipeline.named_steps["features"]
         classifier: MindsetClassifier = self.pipeline.named_steps["classifier"]
         X = features.transform(items)
