@@ -7,9 +7,11 @@ the file, the line or row and the problem).
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -227,14 +229,23 @@ def _position(path: str, format: str | None, number: int) -> str:
     except TranscriptFormatError:
         jsonl = False
     if jsonl:  # the JSONL reader makes one transcript (or one error) of each non-blank line
-        seen = 0
-        with open(path, "rb") as handle:
-            for line_no, raw in enumerate(handle, 1):
-                if raw.decode("utf-8", "replace").lstrip("\ufeff").strip():
-                    seen += 1
-                    if seen == number:
-                        return f"line {line_no}"
+        stat = os.stat(path)
+        lines = _jsonl_record_lines(path, stat.st_mtime_ns, stat.st_size)
+        if number <= len(lines):
+            return f"line {lines[number - 1]}"
     return f"transcript {number}"
+
+
+@functools.lru_cache(maxsize=4)
+def _jsonl_record_lines(path: str, mtime_ns: int, size: int) -> tuple[int, ...]:
+    """The numbers of a JSONL file's non-blank lines, read once per file (not per error);
+    the modification time and size in the cache key make a changed file be read again."""
+    with open(path, "rb") as handle:
+        return tuple(
+            line_no
+            for line_no, raw in enumerate(handle, 1)
+            if raw.decode("utf-8", "replace").lstrip("\ufeff").strip()
+        )
 
 
 def _checked(
