@@ -183,14 +183,20 @@ Located = tuple[Transcript, str, int]
 """A transcript with its file and its number in that file (1-based, bad ones counted)."""
 
 
-def _read_all(args: argparse.Namespace, rejected: list[RejectedTranscript]) -> Iterator[Located]:
+def _read_all(
+    args: argparse.Namespace, rejected: list[RejectedTranscript], *, unique_ids: bool = False
+) -> Iterator[Located]:
     """Every transcript of every input, with where it came from.
 
     With --skip-invalid, bad transcripts and unreadable files go to ``rejected`` and
     reading goes on with the next transcript or file; without it the first one raises.
+    ``unique_ids``: a transcript whose id an earlier input file already had is an error
+    too (the readers check ids within one file): one output file must not hold two
+    calls under one id, which would merge them when the output is read back.
     """
     from .io import iter_transcripts
 
+    first_file: dict[str, str] = {}
     for path in args.inputs:
         number = 0
 
@@ -207,6 +213,21 @@ def _read_all(args: argparse.Namespace, rejected: list[RejectedTranscript]) -> I
                 on_invalid=on_invalid if args.skip_invalid else None,
             ):
                 number += 1
+                earlier = first_file.setdefault(transcript.id, path) if unique_ids else path
+                if earlier != path:
+                    error = TranscriptFormatError(
+                        path,
+                        _position(path, args.format, number),
+                        f"transcript id {transcript.id!r} is also in {earlier}; ids must be "
+                        "unique across the inputs of one run, or the calls merge in the "
+                        "output (give the files separate runs, or use 'klantfocus batch', "
+                        "which records each call's input file)",
+                        transcript.id,
+                    )
+                    if not args.skip_invalid:
+                        raise error
+                    rejected.append(RejectedTranscript.from_error(error))
+                    continue
                 yield transcript, path, number
         except (TranscriptFormatError, OSError) as exc:
             error = (
@@ -343,13 +364,12 @@ def _cmd_tag(args: argparse.Namespace) -> int:
 
     rejected: list[RejectedTranscript] = []
     nlp = _nlp(args)
+    items = _read_all(args, rejected, unique_ids=True)
     with TranscriptWriter(args.output, format=args.output_format) as writer:
-        writer.write_all(
-            iter_tagged(_checked(args, _read_all(args, rejected), rejected, nlp=nlp), nlp)
-        )
+        writer.write_all(iter_tagged(_checked(args, items, rejected, nlp=nlp), nlp))
     _finish_rejected(args, rejected)
     logger.info("tagged %d transcript(s) into %s", writer.count, args.output)
-    return EXIT_OK
+    return _nothing_done(rejected) if writer.count == 0 else EXIT_OK
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -358,7 +378,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     rejected: list[RejectedTranscript] = []
     nlp, scorer = _nlp(args), _scorer(args)
-    todo = _checked(args, _read_all(args, rejected), rejected, nlp=nlp, scoring=True)
+    items = _read_all(args, rejected, unique_ids=True)
+    todo = _checked(args, items, rejected, nlp=nlp, scoring=True)
     scored = scorer.score(list(iter_tagged(todo, nlp)))
     if args.output:
         with TranscriptWriter(args.output, format=args.output_format) as writer:
@@ -366,7 +387,15 @@ def _cmd_score(args: argparse.Namespace) -> int:
     _finish_rejected(args, rejected)
     if not args.quiet:
         print(_table(scored))
-    return EXIT_OK
+    return _nothing_done(rejected) if not scored else EXIT_OK
+
+
+def _nothing_done(rejected: list[RejectedTranscript]) -> int:
+    """Exit status of a run that processed no transcript: bad input if all were rejected."""
+    if not rejected:
+        return EXIT_OK  # empty input, nothing to reject
+    print("klantfocus: error: no transcript could be processed", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -386,6 +415,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                 f"klantfocus: warning: {args.predictions} holds no mindset scores, so the "
                 "mindset metrics are left out (CSV and Parquet are read without the scores; "
                 "use the JSONL output of 'klantfocus score')",
+                file=sys.stderr,
+            )
+        if not any(u.labels for p in predicted for u in p.utterances):
+            print(
+                f"klantfocus: warning: {args.predictions} holds no tags at all; is it the "
+                "output of 'klantfocus tag' or 'klantfocus score'?",
                 file=sys.stderr,
             )
     else:
@@ -422,6 +457,7 @@ def _cmd_agents(args: argparse.Namespace) -> int:
         from .errors import OutputError
 
         try:
+            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
             if AGENT_TABLE_SUFFIXES[Path(args.output).suffix.lower()] == "parquet":
                 table.to_parquet(args.output, index=False)
             else:

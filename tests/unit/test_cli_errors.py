@@ -314,3 +314,67 @@ def test_report_skip_invalid_goes_on_after_bad_transcripts_and_files(tmp_path, m
         (calls, "lang-1"),
     ]
     assert [e["position"] for e in rejected[1:]] == ["line 2", "line 3"]
+
+
+# ids repeated across input files; errors files in new folders; nothing processed ---------
+
+
+def test_score_refuses_an_id_that_an_earlier_file_had(tmp_path, models, capsys):
+    day1 = _jsonl(tmp_path / "day1.jsonl", AGENT_CALL)
+    day2 = _jsonl(
+        tmp_path / "day2.jsonl", {**AGENT_CALL, "utterances": AGENT_CALL["utterances"][::-1]}
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["score", day1, day2, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{day2}, line 1 (transcript a1): transcript id 'a1' is also in {day1}" in err
+    assert not out.exists()
+
+
+def test_tag_skip_invalid_rejects_the_repeated_id_and_keeps_the_first(tmp_path, models, capsys):
+    day1 = _jsonl(tmp_path / "day1.jsonl", AGENT_CALL)
+    day2 = _jsonl(tmp_path / "day2.jsonl", AGENT_CALL, {**AGENT_CALL, "id": "a2"})
+    out = tmp_path / "out.jsonl"
+    errors = tmp_path / "new" / "folder" / "errors.jsonl"
+    argv = ["tag", day1, day2, "-o", str(out), "--skip-invalid", "--errors", str(errors)]
+    assert main(argv) == 0
+    assert _ids(out) == ["a1", "a2"]
+    (rejected,) = _errors(errors)
+    assert (rejected["source"], rejected["position"], rejected["transcript_id"]) == (
+        day2,
+        "line 1",
+        "a1",
+    )
+
+
+def test_score_exits_2_when_every_transcript_was_rejected(tmp_path, models, capsys):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", "utf-8")
+    calls = _jsonl(tmp_path / "calls.jsonl", CUSTOMER_ONLY)
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(empty), calls, "-o", str(out), "--skip-invalid", "-q"]) == 2
+    assert "no transcript could be processed" in capsys.readouterr().err
+    assert len(_errors(tmp_path / "out.jsonl.errors.jsonl")) == 2
+
+
+def test_agents_writes_into_a_new_folder(tmp_path, models, capsys):
+    out = tmp_path / "new" / "agents.csv"
+    assert main(["agents", str(EXAMPLES / "gesprekken.jsonl"), "-o", str(out)]) == 0
+    assert out.read_text("utf-8").startswith("agent_id")
+
+
+def test_evaluate_warns_about_predictions_without_tags(tmp_path, capsys):
+    gold = EXAMPLES.parent / "annotated" / "dev.jsonl"
+    raw = tmp_path / "raw.jsonl"
+    records = [json.loads(line) for line in gold.read_text("utf-8").splitlines()[:3]]
+    for record in records:
+        for utterance in record["utterances"]:
+            utterance.pop("labels", None)
+            utterance.pop("spans", None)
+    _jsonl(raw, *records)
+    small_gold = _jsonl(
+        tmp_path / "gold.jsonl",
+        *[json.loads(line) for line in gold.read_text("utf-8").splitlines()[:3]],
+    )
+    assert main(["evaluate", small_gold, "--predictions", str(raw)]) == 0
+    assert "holds no tags at all" in capsys.readouterr().err

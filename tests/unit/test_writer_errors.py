@@ -77,3 +77,15 @@ def test_unwritable_output_paths(tmp_path):
     check_output_path(tmp_path / "new" / "deeper" / "out.jsonl")  # created by the writer
     check_output_path(tmp_path / "new-dir", directory=True)
     assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
+
+
+@pytest.mark.parametrize("value", [{}, [{}], {"a": {}}])
+def test_parquet_holds_empty_objects_as_json_text(tmp_path, value):
+    record = _mixed_confidence().to_dict()
+    for utterance in record["utterances"]:
+        utterance["confidence"] = value
+    out = tmp_path / "out.parquet"
+    assert write_transcripts([Transcript.from_dict(record)], out) == 1
+    stored = pd.read_parquet(out)["confidence"].tolist()
+    assert all(json.loads(v) == value for v in stored)
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]

@@ -173,12 +173,26 @@ class TranscriptWriter:
             return
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             pass  # a column without one type; only then is every column checked
-        for column in [c for c in frame.columns if pd.api.types.is_object_dtype(frame[c])]:
+        errors = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+        objects = [c for c in frame.columns if pd.api.types.is_object_dtype(frame[c])]
+        for column in objects:
             try:
-                pa.array(frame[column], from_pandas=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                array = pa.array(frame[column], from_pandas=True)
+            except errors:
                 frame[column] = [_json_text(v) for v in frame[column]]
-        frame.to_parquet(self._tmp, index=False)
+                continue
+            if pa.types.is_struct(array.type) and array.type.num_fields == 0:
+                # only empty objects ({}): Parquet has no struct without fields
+                frame[column] = [_json_text(v) for v in frame[column]]
+        try:
+            frame.to_parquet(self._tmp, index=False)
+        except errors:
+            # some nested value Parquet cannot hold (an empty object inside a list...):
+            # every column of lists or objects as JSON text
+            for column in objects:
+                if any(isinstance(v, dict | list | tuple) for v in frame[column]):
+                    frame[column] = [_json_text(v) for v in frame[column]]
+            frame.to_parquet(self._tmp, index=False)
 
     def abort(self) -> None:
         if self._handle is not None:
@@ -218,6 +232,7 @@ def write_transcripts(
 def write_errors(rejected: Iterable[RejectedTranscript], path: str | Path) -> int:
     """Write rejected transcripts as JSON Lines (source, position, reason, transcript_id)."""
     count = 0
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with Path(path).open("w", encoding="utf-8") as handle:
         for item in rejected:
             handle.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")

@@ -115,10 +115,17 @@ def _warn_repeated_ids(transcripts: list[Transcript]) -> None:
 
     repeated = repeated_ids(transcripts)
     if repeated:
+        with_file = all((t.meta or {}).get("input_file") for t in transcripts if t.id in repeated)
+        where = (
+            "in different input files; the report shows them as separate conversations, "
+            "each with its file"
+            if with_file
+            else "(batch output without input files: calls were told apart where their "
+            "utterance numbering starts again); the report shows them as separate conversations"
+        )
         print(
             f"note: {len(repeated)} conversation id(s) occur more than once (first: "
-            f"{repeated[0]!r}), in different input files; the report shows them as separate "
-            "conversations, each with its file",
+            f"{repeated[0]!r}), {where}",
             file=sys.stderr,
         )
 
