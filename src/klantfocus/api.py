@@ -10,6 +10,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 # few already keep the network busy; 32 held ~230 MB more activations per process for no
 # measurable speed-up.
 DEFAULT_BATCH_SIZE = 8
+
+logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -149,16 +152,111 @@ def to_dataframe(transcripts: Iterable[Transcript]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The transcript-level columns that :func:`score_dataframe` leaves missing for a
+#: conversation it cannot score.
+_SCORE_COLUMNS = ("mindset", "mindset_score", "explanation")
+#: How many conversation ids a warning about unscorable conversations names at most.
+_MAX_IDS_LOGGED = 20
+
+
+def _split_processable(
+    transcripts: list[Transcript], nlp: Language
+) -> tuple[list[int], dict[int, UnprocessableTranscript]]:
+    """Positions of the transcripts that can be tagged and scored, and the others' errors.
+
+    Checked before any (slow) tagging: too long for ``nlp`` (:func:`check_taggable`) or
+    without agent utterances (:func:`check_scorable`).
+    """
+    good: list[int] = []
+    bad: dict[int, UnprocessableTranscript] = {}
+    for position, transcript in enumerate(transcripts):
+        try:
+            check_taggable(transcript, nlp)
+            check_scorable(transcript)
+        except UnprocessableTranscript as exc:
+            bad[position] = exc
+        else:
+            good.append(position)
+    return good, bad
+
+
+def _unscored(transcript: Transcript) -> Transcript:
+    """A transcript that cannot be scored, as rows with no tags and no score."""
+    return replace(
+        transcript,
+        utterances=[replace(u, labels=[], spans=[]) for u in transcript.utterances],
+        mindset=None,
+        mindset_score=None,
+        explanation=None,
+    )
+
+
+def _warn_unscored(transcripts: list[Transcript], positions: Iterable[int]) -> None:
+    """Log (WARNING) the ids of the conversations left unscored; never their text."""
+    kinds: dict[str, list[str]] = {}
+    for position in positions:
+        transcript = transcripts[position]
+        kind = "no agent utterances" if not transcript.agent_utterances else "too long to tag"
+        kinds.setdefault(kind, []).append(transcript.id)
+    for kind, ids in kinds.items():
+        shown = ", ".join(repr(i) for i in ids[:_MAX_IDS_LOGGED])
+        more = f" and {len(ids) - _MAX_IDS_LOGGED} more" if len(ids) > _MAX_IDS_LOGGED else ""
+        logger.warning(
+            "%d conversation(s) not scored (%s); their rows get no tags and a missing "
+            "mindset_score: %s%s",
+            len(ids),
+            kind,
+            shown,
+            more,
+        )
+
+
 def score_dataframe(
-    frame: pd.DataFrame, nlp: Language | None = None, scorer: MindsetScorer | None = None
+    frame: pd.DataFrame,
+    nlp: Language | None = None,
+    scorer: MindsetScorer | None = None,
+    *,
+    errors: str = "coerce",
 ) -> pd.DataFrame:
     """Score a DataFrame in the tabular layout (``conversation_id``, ``speaker``, ``text``).
 
     Returns the input's rows in the same order with the tag columns, evidence and the
     transcript-level ``mindset``, ``mindset_score`` and ``explanation`` added.
+
+    A conversation that cannot be scored, because it has no agent utterances (a
+    voicemail, a wrong ``speaker`` value) or is longer than the pipeline's
+    ``max_length``, keeps its rows but is not tagged or scored: no tags, empty
+    ``labels`` and ``evidence``, and a missing (NaN/None) ``mindset``, ``mindset_score``
+    and ``explanation``. A WARNING on the ``klantfocus.api`` logger names those
+    conversations by id (never their text); ``result["mindset_score"].isna()`` finds
+    their rows. The other conversations are scored as usual.
+
+    Args:
+        frame: the utterances, one row each, every conversation's rows in spoken order.
+        nlp, scorer: the pipeline and scorer (default: the shipped ones).
+        errors: ``"coerce"`` (default) leaves such conversations unscored as above;
+            ``"raise"`` raises :class:`~klantfocus.errors.UnprocessableTranscript` for the
+            first of them instead, before anything is tagged (as :func:`score` does).
     """
+    if errors not in ("coerce", "raise"):
+        raise ValueError(f"errors must be 'coerce' or 'raise', not {errors!r}")
     transcripts = frame_to_transcripts(frame)
-    scored = score(transcripts, nlp, scorer)
-    result = to_dataframe(scored)
+    nlp = nlp or default_pipeline()
+    good, bad = _split_processable(transcripts, nlp)
+    if bad and errors == "raise":
+        raise bad[min(bad)]
+    scored = iter(score([transcripts[p] for p in good], nlp, scorer))
+    result = to_dataframe(
+        _unscored(t) if p in bad else next(scored) for p, t in enumerate(transcripts)
+    )
+    if bad:
+        _warn_unscored(transcripts, sorted(bad))
+        for column in _SCORE_COLUMNS:
+            if column not in result.columns:  # no conversation could be scored
+                result[column] = None
+        result["mindset_score"] = result["mindset_score"].astype("float64")
+        # the columns in their usual order, whichever conversation came first
+        rest = [c for c in result.columns if c not in (*_SCORE_COLUMNS, "evidence")]
+        result = result[[*rest, *_SCORE_COLUMNS, "evidence"]]
     result.index = frame.index
     return result

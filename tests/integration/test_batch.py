@@ -30,6 +30,7 @@ from klantfocus.batch import runner as batch_runner
 from klantfocus.batch import sharding, worker
 from klantfocus.batch.inputs import resolve_inputs
 from klantfocus.batch.local import SerialEngine
+from klantfocus.batch.models import ModelOptions, get_models
 from klantfocus.batch.output import METADATA_KEY, read_shard_record
 from klantfocus.batch.progress import choose_mode
 from klantfocus.errors import KlantfocusError
@@ -575,3 +576,103 @@ def test_cli_exit_code_2_when_nothing_can_be_read(tmp_path, capsys):
     assert klantfocus_cli.main(["batch", *arguments]) == 2
     assert "no transcript could be scored" in capsys.readouterr().err
     assert read_errors(tmp_path / "out")[0]["reason"] == "no files match this pattern"
+
+
+def test_unprocessable_transcripts_are_errors_and_the_rest_of_the_shard_is_tagged_once(
+    tmp_path, monkeypatch, caplog
+):
+    """A voicemail (no agent turns) or an over-long call no longer sends its shard down the
+    slow path of scoring every transcript alone: it is found before tagging."""
+    records = [
+        json.loads(line) for line in (EXAMPLES / "gesprekken.jsonl").read_text("utf-8").splitlines()
+    ]
+    voicemail = {
+        "id": "voicemail",
+        "utterances": [{"speaker": "customer", "text": "Hallo, bel me even terug aub."}],
+    }
+    long_call = {**records[0], "id": "lang"}
+    long_call["utterances"] = [
+        *records[0]["utterances"],
+        {"speaker": "agent", "text": "ja " * 2000},
+    ]
+    records[1:1] = [voicemail]
+    records.append(long_call)
+    source = tmp_path / "gesprekken.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in records) + "\n", "utf-8")
+
+    nlp = get_models(ModelOptions()).nlp  # the models of the serial engine (workers=1)
+    monkeypatch.setattr(nlp, "max_length", 5000)
+    calls: list[list[str]] = []
+    real = worker.iter_tagged
+
+    def counting(transcripts, nlp, **kwargs):
+        transcripts = list(transcripts)
+        calls.append([t.id for t in transcripts])
+        return real(transcripts, nlp, **kwargs)
+
+    monkeypatch.setattr(worker, "iter_tagged", counting)
+    caplog.set_level(logging.WARNING, logger="klantfocus.batch")
+    result = batch.run([source], tmp_path / "out", workers=1, progress="none")
+
+    good = ["voorbeeld-001", "voorbeeld-002", "voorbeeld-003", "voorbeeld-004"]
+    assert calls == [good]  # the whole shard tagged once, without the two bad ones
+    assert not [r for r in caplog.records if "failed as a whole" in r.getMessage()]
+    assert (result.shards, result.transcripts, result.rejected) == (1, 4, 2)
+    errors = read_errors(tmp_path / "out")
+    assert errors == [
+        {
+            "source": str(source.resolve()),
+            "position": "transcript 2",
+            "reason": "no agent utterances; speakers found: customer",
+            "transcript_id": "voicemail",
+            "shard": "part-00000.parquet",
+        },
+        {
+            "source": str(source.resolve()),
+            "position": "transcript 6",
+            "reason": errors[1]["reason"],
+            "transcript_id": "lang",
+            "shard": "part-00000.parquet",
+        },
+    ]
+    assert errors[1]["reason"].startswith("too long to tag: ")
+    frame = batch.read_output(tmp_path / "out")
+    assert list(frame["conversation_id"].unique()) == good
+    reference = klantfocus.to_dataframe(
+        klantfocus.score(klantfocus.read_transcripts(EXAMPLES / "gesprekken.jsonl"))
+    )
+    assert frame["mindset_score"].tolist() == pytest.approx(reference["mindset_score"].tolist())
+
+
+def test_object_list_and_mixed_utterance_fields_are_stored_as_json_text(tmp_path):
+    """An utterance field that is always {} crashed the shard writer (Parquet has no
+    struct without fields), and a rerun failed again."""
+    records = [
+        json.loads(line) for line in (EXAMPLES / "gesprekken.jsonl").read_text("utf-8").splitlines()
+    ]
+    for record in records:
+        for number, utterance in enumerate(record["utterances"]):
+            utterance["leeg"] = {}
+            utterance["nested"] = {"a": number} if number % 2 else {"b": [1, {}], "c": "é"}
+            utterance["lijst"] = [] if number else ["x", 2]
+            utterance["mix"] = "drie" if number == 1 else 3
+            if number == 2:
+                del utterance["nested"]
+    source = tmp_path / "velden.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in records) + "\n", "utf-8")
+    out = tmp_path / "out"
+    result = batch.run([source], out, workers=1, shard_size=2, progress="none")
+    assert (result.shards, result.transcripts, result.rejected) == (2, 4, 0)
+    for path in sorted(out.glob("part-*.parquet")):
+        schema = pq.read_schema(path)
+        for name in ("leeg", "nested", "lijst", "mix"):
+            assert str(schema.field(name).type) == "string", (path.name, name)
+    frame = batch.read_output(out)
+    expected = [u for r in records for u in r["utterances"]]
+    assert [json.loads(v) for v in frame["leeg"]] == [{}] * len(expected)
+    assert [json.loads(v) if isinstance(v, str) else None for v in frame["nested"]] == [
+        u.get("nested") for u in expected
+    ]
+    assert [json.loads(v) for v in frame["lijst"]] == [u["lijst"] for u in expected]
+    assert [json.loads(v) for v in frame["mix"]] == [u["mix"] for u in expected]
+    assert batch.run([source], out, workers=1, shard_size=2, progress="none").resumed_shards == 2

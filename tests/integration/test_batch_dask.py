@@ -117,3 +117,37 @@ def test_score_dask_dataframe_refuses_a_conversation_split_over_partitions(clien
     ddf = dd.from_pandas(frame, npartitions=3, sort=False)
     with pytest.raises(klantfocus.TranscriptFormatError, match="split over several partitions"):
         batch.score_dask_dataframe(ddf)
+
+
+def test_score_dask_dataframe_leaves_a_conversation_without_agent_turns_unscored(client):
+    import dask
+
+    frame = pd.read_csv(EXAMPLES / "gesprekken.csv")
+    voicemail = pd.DataFrame(
+        {
+            "conversation_id": ["vm-1"],
+            "turn": [1],
+            "speaker": ["Klant"],
+            "text": ["Hallo, wilt u mij terugbellen?"],
+            "kanaal": ["telefoon"],
+        }
+    )
+    first, second = _by_conversation(frame)
+    parts = [pd.concat([first, voicemail]), second]  # the voicemail shares a partition
+    ddf = dd.from_delayed([dask.delayed(p) for p in parts], meta=frame.iloc[:0])
+    scored = batch.score_dask_dataframe(ddf)
+    result = scored.compute()
+    assert list(result["text"]) == [t for p in parts for t in p["text"]]
+    unscored = result["conversation_id"] == "vm-1"
+    assert result.loc[unscored, "mindset_score"].isna().all()
+    assert result.loc[unscored, "mindset"].isna().all()
+    assert not result.loc[unscored, [f"tag_{t}" for t in klantfocus.TAGS]].any().any()
+    expected = klantfocus.score_dataframe(frame)
+    assert result.loc[~unscored, "mindset_score"].tolist() == pytest.approx(
+        expected["mindset_score"].tolist()
+    )
+    assert dict(result.dtypes) == dict(scored.dtypes)
+
+    strict = batch.score_dask_dataframe(ddf, errors="raise")
+    with pytest.raises(klantfocus.UnprocessableTranscript, match="'vm-1': no agent utterances"):
+        strict.compute()

@@ -18,12 +18,13 @@ import os
 from dataclasses import replace
 from typing import Any
 
+from ..api import _unscored, _warn_unscored
 from ..constants import KLANTGERICHT, TABLE_REQUIRED_COLUMNS
 from ..errors import TranscriptFormatError
 from ..io.tabular import OUTPUT_COLUMNS, frame_to_transcripts
 from .models import ModelOptions, get_models
 from .output import shard_frame
-from .worker import score_transcripts
+from .worker import score_transcripts, split_unprocessable
 
 SOURCE = "<dask dataframe>"
 #: Output columns that the scoring builds anew rather than passing through from the input.
@@ -38,19 +39,31 @@ def score_dask_dataframe(
     pipeline: str | os.PathLike[str] | None = None,
     scorer: str | os.PathLike[str] | None = None,
     trust_model: bool = False,
+    errors: str = "coerce",
 ) -> Any:
     """Score a Dask DataFrame with ``conversation_id``, ``speaker``, ``text`` (+ optional) columns.
 
     Returns a lazy Dask DataFrame with one row per input row, same partitions and index:
     the columns of :func:`klantfocus.to_dataframe` with ``evidence`` and ``explanation``
-    as JSON text, as in the batch output.
+    as JSON text, as in the batch output. A conversation that cannot be scored keeps
+    its rows with missing scores (see ``errors``).
 
     Args:
         ddf: the utterances; each conversation's rows within one partition, contiguous.
         check: verify that no conversation is split over partitions (computes the
             ``conversation_id`` column once); raises :class:`TranscriptFormatError`.
         base, pipeline, scorer, trust_model: which models, as in the CLI.
+        errors: what to do with a conversation that cannot be scored (no agent
+            utterances, or longer than the pipeline's ``max_length``). ``"coerce"``
+            (default), as :func:`klantfocus.score_dataframe`: its rows come back without
+            tags and with a missing ``mindset``, ``mindset_score`` and ``explanation``,
+            and the process that scores the partition logs a WARNING (logger
+            ``klantfocus.api``) with the conversation ids. ``"raise"``: the partition
+            raises :class:`~klantfocus.errors.UnprocessableTranscript`, so the
+            computation fails.
     """
+    if errors not in ("coerce", "raise"):
+        raise ValueError(f"errors must be 'coerce' or 'raise', not {errors!r}")
     columns = [str(c) for c in ddf.columns]
     missing = [c for c in TABLE_REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -73,7 +86,7 @@ def score_dask_dataframe(
     if check:
         check_whole_conversations(ddf)
     meta = _output_meta(ddf)
-    return ddf.map_partitions(_score_partition, options, meta, meta=meta)
+    return ddf.map_partitions(_score_partition, options, meta, errors, meta=meta)
 
 
 def check_whole_conversations(ddf: Any) -> None:
@@ -137,11 +150,19 @@ def _output_meta(ddf: Any) -> Any:
     return meta
 
 
-def _score_partition(part: Any, options: ModelOptions, meta: Any) -> Any:
+def _score_partition(part: Any, options: ModelOptions, meta: Any, errors: str) -> Any:
     if part.empty:
         return meta.copy()
-    scored = score_transcripts(get_models(options), frame_to_transcripts(part, SOURCE))
-    frame = shard_frame(scored).reindex(columns=meta.columns)
+    models = get_models(options)
+    transcripts = frame_to_transcripts(part, SOURCE)
+    good, bad = split_unprocessable(models, transcripts)
+    if bad and errors == "raise":
+        raise bad[min(bad)]
+    scored = iter(score_transcripts(models, [transcripts[p] for p in good]))
+    merged = [_unscored(t) if p in bad else next(scored) for p, t in enumerate(transcripts)]
+    if bad:
+        _warn_unscored(transcripts, sorted(bad))
+    frame = shard_frame(merged).reindex(columns=meta.columns)
     frame.index = part.index
     for column, dtype in meta.dtypes.items():
         if frame[column].dtype != dtype:

@@ -99,8 +99,35 @@ def shard_frame(
     return frame
 
 
+def _json_text(value: Any) -> str | None:
+    """A value of an extra column as JSON text (None, NaN and NA stay missing)."""
+    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy arrays and scalars
+        value = value.tolist()
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if not isinstance(value, dict | list | tuple | str | int | float | bool):
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, dict | list | tuple) or (
+        hasattr(value, "ndim") and getattr(value, "ndim", 0) > 0
+    )
+
+
 def _to_arrow(frame: pd.DataFrame) -> pa.Table:
-    """Convert with the contract types; extra columns of mixed types fall back to text."""
+    """Convert with the contract types; other columns that Arrow cannot hold as one
+    scalar type become JSON text.
+
+    An extra column (an input field) holding objects or lists (``{}``, ``{"a": 1}``,
+    ``[1, 2]``), or values of several types (``3`` and ``"drie"``), is written as JSON
+    text, every value: its type then does not depend on the values a shard happens to
+    hold, and Parquet cannot store a struct without fields (``{}``) at all.
+    """
     import pyarrow as pa
 
     arrays, fields = [], []
@@ -110,18 +137,15 @@ def _to_arrow(frame: pd.DataFrame) -> pa.Table:
         if wanted is not None:
             array = pa.array(column.tolist(), type=_arrow_type(wanted), from_pandas=True)
         else:
-            try:
-                array = pa.Array.from_pandas(column)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-                # An extra input field with values of several types (say 3 and "drie"):
-                # keep strings, write anything else as JSON text.
-                array = pa.array(
-                    [
-                        v if v is None or isinstance(v, str) else json.dumps(v, default=str)
-                        for v in column.tolist()
-                    ],
-                    type=pa.string(),
-                )
+            values = column.tolist()
+            array = None
+            if not any(_nested(v) for v in values):
+                try:
+                    array = pa.Array.from_pandas(column)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                    array = None  # values of several types (say 3 and "drie")
+            if array is None:
+                array = pa.array([_json_text(v) for v in values], type=pa.string())
         arrays.append(array)
         fields.append(pa.field(str(name), array.type))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))

@@ -10,11 +10,13 @@ is why the local and the Dask engines, with any number of workers, write the sam
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..api import DEFAULT_BATCH_SIZE, iter_tagged
+from ..api import DEFAULT_BATCH_SIZE, _split_processable, iter_tagged
+from ..errors import UnprocessableTranscript
 from ..transcript import Transcript
 from .models import ModelOptions, Models, get_models
 from .output import shard_frame, write_shard
@@ -61,9 +63,15 @@ def model_identity(options: ModelOptions) -> dict[str, Any]:
 
 
 def score_transcripts(models: Models, transcripts: list[Transcript]) -> list[Transcript]:
-    """Tag and score with one BLAS thread, one thread at a time per process (see module doc)."""
+    """Tag and score with one BLAS thread, one thread at a time per process (see module doc).
+
+    Raises :class:`UnprocessableTranscript` if one of them cannot be tagged or scored;
+    :func:`split_unprocessable` finds those first.
+    """
     from threadpoolctl import threadpool_limits
 
+    if not transcripts:
+        return []
     with models.lock, threadpool_limits(limits=1):
         # Strings the pipeline adds to its vocabulary for these transcripts are dropped
         # again afterwards, so a worker's memory does not grow with the words it has seen.
@@ -73,40 +81,68 @@ def score_transcripts(models: Models, transcripts: list[Transcript]) -> list[Tra
         return models.scorer.score(tagged)
 
 
+def split_unprocessable(
+    models: Models, transcripts: Sequence[Transcript]
+) -> tuple[list[int], dict[int, UnprocessableTranscript]]:
+    """Which transcripts can be tagged and scored, checked before any (slow) tagging.
+
+    Returns the positions of the processable transcripts and, by position, the error of
+    each other one: too long for the pipeline (:func:`~klantfocus.api.check_taggable`)
+    or without agent utterances (:func:`~klantfocus.scoring.model.check_scorable`).
+    """
+    return _split_processable(list(transcripts), models.nlp)
+
+
+def _failure(transcript: Transcript, origin: tuple[str, str], reason: str) -> dict[str, Any]:
+    source, position = origin
+    return {
+        "source": source,
+        "position": position,
+        "reason": reason,
+        "transcript_id": transcript.id,
+    }
+
+
 def score_shard(
     models: Models, shard: PlannedShard
 ) -> tuple[list[Transcript], list[str], list[dict[str, Any]]]:
     """Tag and score a shard's transcripts; a transcript that fails becomes an error entry.
 
     Returns the scored transcripts, the input file of each (for the ``input_file``
-    column) and the error entries. The whole shard is scored in one go; only if that
-    fails are the transcripts scored one by one, to find the one that fails without
-    losing the others.
+    column) and the error entries, in input order. A transcript that cannot be tagged or
+    scored (too long, no agent utterances) is found before tagging and listed with the
+    reason alone, as the readers list theirs; the others are scored in one go. Only if
+    that fails (an unexpected error) are they scored one by one, to find the one that
+    fails without losing the others.
     """
+    good, bad = split_unprocessable(models, shard.transcripts)
+    failures: dict[int, dict[str, Any]] = {
+        position: _failure(shard.transcripts[position], shard.origins[position], exc.reason)
+        for position, exc in bad.items()
+    }
+
+    def ordered_failures() -> list[dict[str, Any]]:
+        return [failures[position] for position in sorted(failures)]
+
     try:
-        scored = score_transcripts(models, shard.transcripts)
-        return scored, [source for source, _ in shard.origins], []
+        scored = score_transcripts(models, [shard.transcripts[p] for p in good])
+        return scored, [shard.origins[p][0] for p in good], ordered_failures()
     except Exception:
         logger.warning(
             "shard %d failed as a whole; scoring its transcripts one by one", shard.index
         )
     scored = []
     sources: list[str] = []
-    failures: list[dict[str, Any]] = []
-    for transcript, (source, position) in zip(shard.transcripts, shard.origins, strict=True):
+    for position in good:
+        transcript, origin = shard.transcripts[position], shard.origins[position]
         try:
             scored.extend(score_transcripts(models, [transcript]))
-            sources.append(source)
+            sources.append(origin[0])
         except Exception as exc:
-            failures.append(
-                {
-                    "source": source,
-                    "position": position,
-                    "reason": f"scoring failed: {type(exc).__name__}: {exc}",
-                    "transcript_id": transcript.id,
-                }
+            failures[position] = _failure(
+                transcript, origin, f"scoring failed: {type(exc).__name__}: {exc}"
             )
-    return scored, sources, failures
+    return scored, sources, ordered_failures()
 
 
 def process_shard(task: ShardTask) -> ShardResult:
