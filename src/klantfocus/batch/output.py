@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..constants import TAGS
 from ..errors import KlantfocusError
+from ..io.writers import json_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,20 +100,6 @@ def shard_frame(
     return frame
 
 
-def _json_text(value: Any) -> str | None:
-    """A value of an extra column as JSON text (None, NaN and NA stay missing)."""
-    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy arrays and scalars
-        value = value.tolist()
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if not isinstance(value, dict | list | tuple | str | int | float | bool):
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return None
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
 def _nested(value: Any) -> bool:
     return isinstance(value, dict | list | tuple) or (
         hasattr(value, "ndim") and getattr(value, "ndim", 0) > 0
@@ -145,7 +132,7 @@ def _to_arrow(frame: pd.DataFrame) -> pa.Table:
                 except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                     array = None  # values of several types (say 3 and "drie")
             if array is None:
-                array = pa.array([_json_text(v) for v in values], type=pa.string())
+                array = pa.array([json_text(v) for v in values], type=pa.string())
         arrays.append(array)
         fields.append(pa.field(str(name), array.type))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))

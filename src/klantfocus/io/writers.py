@@ -179,11 +179,11 @@ class TranscriptWriter:
             try:
                 array = pa.array(frame[column], from_pandas=True)
             except errors:
-                frame[column] = [_json_text(v) for v in frame[column]]
+                frame[column] = [json_text(v) for v in frame[column]]
                 continue
             if pa.types.is_struct(array.type) and array.type.num_fields == 0:
                 # only empty objects ({}): Parquet has no struct without fields
-                frame[column] = [_json_text(v) for v in frame[column]]
+                frame[column] = [json_text(v) for v in frame[column]]
         try:
             frame.to_parquet(self._tmp, index=False)
         except errors:
@@ -191,7 +191,7 @@ class TranscriptWriter:
             # every column of lists or objects as JSON text
             for column in objects:
                 if any(isinstance(v, dict | list | tuple) for v in frame[column]):
-                    frame[column] = [_json_text(v) for v in frame[column]]
+                    frame[column] = [json_text(v) for v in frame[column]]
             frame.to_parquet(self._tmp, index=False)
 
     def abort(self) -> None:
@@ -214,9 +214,18 @@ class TranscriptWriter:
             self.abort()
 
 
-def _json_text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+def json_text(value: Any) -> str | None:
+    """A field value as JSON text, for a Parquet column that cannot hold it natively
+    (mixed types, empty objects); None, NaN and pandas' NA stay missing."""
+    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy arrays and scalars
+        value = value.tolist()
+    if value is None or (isinstance(value, float) and value != value):
         return None
+    if not isinstance(value, dict | list | tuple | str | int | float | bool):
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
