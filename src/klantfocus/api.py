@@ -11,7 +11,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -159,8 +159,8 @@ _SCORE_COLUMNS = ("mindset", "mindset_score", "explanation")
 _MAX_IDS_LOGGED = 20
 
 
-def _split_processable(
-    transcripts: list[Transcript], nlp: Language
+def split_processable(
+    transcripts: Sequence[Transcript], nlp: Language
 ) -> tuple[list[int], dict[int, UnprocessableTranscript]]:
     """Positions of the transcripts that can be tagged and scored, and the others' errors.
 
@@ -180,7 +180,7 @@ def _split_processable(
     return good, bad
 
 
-def _unscored(transcript: Transcript) -> Transcript:
+def unscored_transcript(transcript: Transcript) -> Transcript:
     """A transcript that cannot be scored, as rows with no tags and no score."""
     return replace(
         transcript,
@@ -191,7 +191,7 @@ def _unscored(transcript: Transcript) -> Transcript:
     )
 
 
-def _warn_unscored(transcripts: list[Transcript], positions: Iterable[int]) -> None:
+def warn_unscored(transcripts: list[Transcript], positions: Iterable[int]) -> None:
     """Log (WARNING) the ids of the conversations left unscored; never their text."""
     kinds: dict[str, list[str]] = {}
     for position in positions:
@@ -209,6 +209,32 @@ def _warn_unscored(transcripts: list[Transcript], positions: Iterable[int]) -> N
             shown,
             more,
         )
+
+
+def score_processable(
+    transcripts: Sequence[Transcript],
+    nlp: Language,
+    score_all: Callable[[list[Transcript]], list[Transcript]],
+    *,
+    errors: str = "coerce",
+) -> list[Transcript]:
+    """``score_all`` over the transcripts that can be tagged and scored, in input order.
+
+    The others (see :func:`split_processable`) are found before any tagging: with
+    ``errors="raise"`` the first one's :class:`~klantfocus.errors.UnprocessableTranscript`
+    is raised; with ``"coerce"`` they come back untagged and unscored
+    (:func:`unscored_transcript`) and a WARNING names their ids.
+    """
+    good, bad = split_processable(transcripts, nlp)
+    if bad and errors == "raise":
+        raise bad[min(bad)]
+    scored = iter(score_all([transcripts[p] for p in good]))
+    merged = [
+        unscored_transcript(t) if p in bad else next(scored) for p, t in enumerate(transcripts)
+    ]
+    if bad:
+        warn_unscored(list(transcripts), sorted(bad))
+    return merged
 
 
 def score_dataframe(
@@ -242,15 +268,11 @@ def score_dataframe(
         raise ValueError(f"errors must be 'coerce' or 'raise', not {errors!r}")
     transcripts = frame_to_transcripts(frame)
     nlp = nlp or default_pipeline()
-    good, bad = _split_processable(transcripts, nlp)
-    if bad and errors == "raise":
-        raise bad[min(bad)]
-    scored = iter(score([transcripts[p] for p in good], nlp, scorer))
-    result = to_dataframe(
-        _unscored(t) if p in bad else next(scored) for p, t in enumerate(transcripts)
+    merged = score_processable(
+        transcripts, nlp, lambda good: score(good, nlp, scorer), errors=errors
     )
-    if bad:
-        _warn_unscored(transcripts, sorted(bad))
+    result = to_dataframe(merged)
+    if any(t.mindset_score is None for t in merged):
         for column in _SCORE_COLUMNS:
             if column not in result.columns:  # no conversation could be scored
                 result[column] = None

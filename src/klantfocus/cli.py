@@ -224,9 +224,7 @@ def _read_all(
                         "which records each call's input file)",
                         transcript.id,
                     )
-                    if not args.skip_invalid:
-                        raise error
-                    rejected.append(RejectedTranscript.from_error(error))
+                    _reject(args, rejected, error)
                     continue
                 yield transcript, path, number
         except (TranscriptFormatError, OSError) as exc:
@@ -299,12 +297,20 @@ def _checked(
                 check_scorable(transcript)
         except UnprocessableTranscript as exc:
             position = _position(source, getattr(args, "format", None), number)
-            error = TranscriptFormatError(source, position, exc.reason, transcript.id)
-            if not getattr(args, "skip_invalid", False):
-                raise error from None
-            rejected.append(RejectedTranscript.from_error(error))
+            _reject(
+                args, rejected, TranscriptFormatError(source, position, exc.reason, transcript.id)
+            )
             continue
         yield transcript
+
+
+def _reject(
+    args: argparse.Namespace, rejected: list[RejectedTranscript], error: TranscriptFormatError
+) -> None:
+    """Raise ``error``, or with --skip-invalid list it in ``rejected`` and go on."""
+    if not getattr(args, "skip_invalid", False):
+        raise error
+    rejected.append(RejectedTranscript.from_error(error))
 
 
 def _nlp(args: argparse.Namespace) -> Any:

@@ -18,13 +18,13 @@ import os
 from dataclasses import replace
 from typing import Any
 
-from ..api import _unscored, _warn_unscored
+from ..api import score_processable
 from ..constants import KLANTGERICHT, TABLE_REQUIRED_COLUMNS
 from ..errors import TranscriptFormatError
 from ..io.tabular import OUTPUT_COLUMNS, frame_to_transcripts
 from .models import ModelOptions, get_models
 from .output import shard_frame
-from .worker import score_transcripts, split_unprocessable
+from .worker import score_transcripts
 
 SOURCE = "<dask dataframe>"
 #: Output columns that the scoring builds anew rather than passing through from the input.
@@ -155,13 +155,9 @@ def _score_partition(part: Any, options: ModelOptions, meta: Any, errors: str) -
         return meta.copy()
     models = get_models(options)
     transcripts = frame_to_transcripts(part, SOURCE)
-    good, bad = split_unprocessable(models, transcripts)
-    if bad and errors == "raise":
-        raise bad[min(bad)]
-    scored = iter(score_transcripts(models, [transcripts[p] for p in good]))
-    merged = [_unscored(t) if p in bad else next(scored) for p, t in enumerate(transcripts)]
-    if bad:
-        _warn_unscored(transcripts, sorted(bad))
+    merged = score_processable(
+        transcripts, models.nlp, lambda good: score_transcripts(models, good), errors=errors
+    )
     frame = shard_frame(merged).reindex(columns=meta.columns)
     frame.index = part.index
     for column, dtype in meta.dtypes.items():

@@ -10,13 +10,11 @@ is why the local and the Dask engines, with any number of workers, write the sam
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..api import DEFAULT_BATCH_SIZE, _split_processable, iter_tagged
-from ..errors import UnprocessableTranscript
+from ..api import DEFAULT_BATCH_SIZE, iter_tagged, split_processable
 from ..transcript import Transcript
 from .models import ModelOptions, Models, get_models
 from .output import shard_frame, write_shard
@@ -66,7 +64,7 @@ def score_transcripts(models: Models, transcripts: list[Transcript]) -> list[Tra
     """Tag and score with one BLAS thread, one thread at a time per process (see module doc).
 
     Raises :class:`UnprocessableTranscript` if one of them cannot be tagged or scored;
-    :func:`split_unprocessable` finds those first.
+    :func:`~klantfocus.api.split_processable` finds those first.
     """
     from threadpoolctl import threadpool_limits
 
@@ -79,18 +77,6 @@ def score_transcripts(models: Models, transcripts: list[Transcript]) -> list[Tra
         with models.nlp.memory_zone():
             tagged = list(iter_tagged(transcripts, models.nlp, batch_size=DEFAULT_BATCH_SIZE))
         return models.scorer.score(tagged)
-
-
-def split_unprocessable(
-    models: Models, transcripts: Sequence[Transcript]
-) -> tuple[list[int], dict[int, UnprocessableTranscript]]:
-    """Which transcripts can be tagged and scored, checked before any (slow) tagging.
-
-    Returns the positions of the processable transcripts and, by position, the error of
-    each other one: too long for the pipeline (:func:`~klantfocus.api.check_taggable`)
-    or without agent utterances (:func:`~klantfocus.scoring.model.check_scorable`).
-    """
-    return _split_processable(list(transcripts), models.nlp)
 
 
 def _failure(transcript: Transcript, origin: tuple[str, str], reason: str) -> dict[str, Any]:
@@ -115,7 +101,7 @@ def score_shard(
     that fails (an unexpected error) are they scored one by one, to find the one that
     fails without losing the others.
     """
-    good, bad = split_unprocessable(models, shard.transcripts)
+    good, bad = split_processable(shard.transcripts, models.nlp)
     failures: dict[int, dict[str, Any]] = {
         position: _failure(shard.transcripts[position], shard.origins[position], exc.reason)
         for position, exc in bad.items()
