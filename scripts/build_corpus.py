@@ -8,7 +8,9 @@ the interchange format, with jargon given as exact substrings). This script
    which replace the first annotation where the two passes disagreed;
 2. assigns each transcript to a split, stratified by domain and mindset (about
    70/15/15). Assignments are kept in ``data/annotated/splits.json``: a transcript keeps
-   its split forever, so the frozen test split never changes when the corpus grows;
+   its split forever. The test split is frozen (its hash is checked by the tests), so
+   transcripts added after the freeze go to train and dev only (80/20, same
+   stratification); unseen measurement of later batches is the job of the probe sets;
 3. writes the three split files, sorted by id.
 
     python scripts/build_corpus.py [--check-only]
@@ -33,6 +35,8 @@ ADJUDICATION_FILE = ANNOTATED / "agreement" / "adjudication.jsonl"
 SPLIT_NAMES = ("train", "dev", "test")
 SEED = 20261125
 SHARE = {"dev": 0.15, "test": 0.15}
+# transcripts that arrive after the test split was frozen: train and dev only
+SHARE_AFTER_FREEZE = {"dev": 0.20, "test": 0.0}
 TRANSCRIPT_KEYS = (
     "id",
     "domain",
@@ -124,8 +128,11 @@ def assign_splits(records: list[dict], existing: dict[str, str]) -> dict[str, st
     """Keep existing assignments; split new transcripts per (domain, mindset) stratum.
 
     Each stratum gives 15% to dev and 15% to test, rounded; the rounding remainder is
-    carried to the next stratum so that the totals come out at 70/15/15.
+    carried to the next stratum so that the totals come out at 70/15/15. Once a test
+    split exists (``existing`` has test transcripts) it is frozen: new transcripts are
+    split 80/20 between train and dev.
     """
+    share = SHARE_AFTER_FREEZE if "test" in existing.values() else SHARE
     assignment = {r["id"]: existing[r["id"]] for r in records if r["id"] in existing}
     rng = random.Random(SEED)
     strata: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -138,7 +145,7 @@ def assign_splits(records: list[dict], existing: dict[str, str]) -> dict[str, st
         rng.shuffle(ids)
         take = {}
         for split in ("dev", "test"):
-            wanted = SHARE[split] * len(ids) + carry[split]
+            wanted = share[split] * len(ids) + carry[split]
             take[split] = round(wanted)
             carry[split] = wanted - take[split]
         for position, tid in enumerate(ids):

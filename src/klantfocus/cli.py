@@ -217,7 +217,7 @@ def _read_all(
                 if earlier != path:
                     error = TranscriptFormatError(
                         path,
-                        _position(path, args.format, number),
+                        _position(transcript, path, args.format, number),
                         f"transcript id {transcript.id!r} is also in {earlier}; ids must be "
                         "unique across the inputs of one run, or the calls merge in the "
                         "output (give the files separate runs, or use 'klantfocus batch', "
@@ -239,10 +239,13 @@ def _read_all(
             rejected.append(RejectedTranscript.from_error(error))
 
 
-def _position(path: str, format: str | None, number: int) -> str:
-    """Where the ``number``-th transcript of a file is: its line in JSONL, else its number."""
+def _position(transcript: Transcript, path: str, format: str | None, number: int) -> str:
+    """Where the ``number``-th transcript of a file is: the position the reader gave it
+    (its rows in CSV and Parquet), its line in JSONL, else its number."""
     from .io import detect_format
 
+    if transcript.position:
+        return transcript.position
     try:
         jsonl = detect_format(path, format) == "jsonl"
     except TranscriptFormatError:
@@ -296,7 +299,7 @@ def _checked(
             if scoring:
                 check_scorable(transcript)
         except UnprocessableTranscript as exc:
-            position = _position(source, getattr(args, "format", None), number)
+            position = _position(transcript, source, getattr(args, "format", None), number)
             _reject(
                 args, rejected, TranscriptFormatError(source, position, exc.reason, transcript.id)
             )

@@ -137,6 +137,10 @@ class Transcript:
     mindset_score: float | None = None
     explanation: list[dict[str, Any]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Where the reader found it in its file, when the format has rows: ``rows 14-31
+    #: (lines 15-32)`` (CSV), ``rows 14-31`` (Parquet). Names the transcript in an error
+    #: found after reading; never written out and not part of equality.
+    position: str | None = field(default=None, compare=False, repr=False, kw_only=True)
 
     @property
     def agent_utterances(self) -> list[Utterance]:

@@ -644,6 +644,36 @@ def test_unprocessable_transcripts_are_errors_and_the_rest_of_the_shard_is_tagge
     assert frame["mindset_score"].tolist() == pytest.approx(reference["mindset_score"].tolist())
 
 
+def test_an_unprocessable_table_transcript_is_named_by_its_rows(tmp_path):
+    """In CSV and Parquet the error names the conversation's rows, not its number."""
+    frame = pd.DataFrame(
+        [
+            ("c1", "klant", "Mijn internet doet het al drie dagen niet."),
+            ("c1", "agent", "Wat merkt u daar precies van?"),
+            ("voicemail", "klant", "Hallo,\nbel me even terug aub."),  # 2 lines in CSV
+            ("voicemail", "klant", "Dank u."),
+            ("c2", "klant", "Ik wil opzeggen."),
+            ("c2", "agent", "Waarom wilt u opzeggen?"),
+        ],
+        columns=["conversation_id", "speaker", "text"],
+    )
+    frame.to_csv(tmp_path / "calls.csv", index=False, lineterminator="\n")
+    frame.to_parquet(tmp_path / "calls.parquet")
+    result = batch.run(
+        [tmp_path / "calls.csv", tmp_path / "calls.parquet"],
+        tmp_path / "out",
+        workers=1,
+        progress="none",
+    )
+    assert (result.transcripts, result.rejected) == (4, 2)
+    assert [
+        (e["source"], e["position"], e["transcript_id"]) for e in read_errors(tmp_path / "out")
+    ] == [
+        (str((tmp_path / "calls.csv").resolve()), "rows 3-4 (lines 4-6)", "voicemail"),
+        (str((tmp_path / "calls.parquet").resolve()), "rows 3-4", "voicemail"),
+    ]
+
+
 def test_object_list_and_mixed_utterance_fields_are_stored_as_json_text(tmp_path):
     """An utterance field that is always {} crashed the shard writer (Parquet has no
     struct without fields), and a rerun failed again."""

@@ -102,3 +102,41 @@ def test_stt_style_has_no_punctuation(raw):
             if record["style"] == "stt":
                 for utterance in record["utterances"]:
                     assert not re.search(r"[.,?!;]", utterance["text"]), record["id"]
+
+
+def _build_corpus_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "build_corpus", ROOT / "scripts" / "build_corpus.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_transcripts_added_after_the_freeze_never_enter_test():
+    build_corpus = _build_corpus_script()
+    existing = {"old-1": "train", "old-2": "dev", "old-3": "test"}
+    records = [{"id": f"old-{i}", "domain": "d", "mindset": "innerlijk"} for i in (1, 2, 3)]
+    records += [
+        {
+            "id": f"new-{i:02d}",
+            "domain": f"d{i % 3}",
+            "mindset": ("innerlijk", "klantgericht")[i % 2],
+        }
+        for i in range(40)
+    ]
+    assignment = build_corpus.assign_splits(records, existing)
+    assert {k: assignment[k] for k in existing} == existing
+    new = [assignment[f"new-{i:02d}"] for i in range(40)]
+    assert "test" not in new
+    assert 6 <= new.count("dev") <= 10  # 20% of 40, per stratum rounding
+
+
+def test_a_first_split_has_a_test_share():
+    build_corpus = _build_corpus_script()
+    records = [{"id": f"t{i:02d}", "domain": "d", "mindset": "innerlijk"} for i in range(20)]
+    assignment = build_corpus.assign_splits(records, {})
+    assert list(assignment.values()).count("test") == 3

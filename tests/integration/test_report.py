@@ -266,7 +266,14 @@ def test_figures_are_agg_figures_with_dutch_labels(scored_dev):
     assert sum(p.get_height() for p in axes.patches) == len(scored_dev)
     assert f"n = {len(scored_dev)}" in axes.get_title(loc="left")
     n_agents = len(agent_table(scored_dev))
-    assert len(agents.axes[0].get_yticklabels()) == n_agents
+    labels = [t.get_text() for t in agents.axes[0].get_yticklabels()]
+    if n_agents <= 40:  # the default max_agents
+        assert len(labels) == n_agents
+    else:  # the 20 lowest and the 20 highest, and the title says so
+        assert len(labels) == 40 and len(set(labels)) == 40
+        assert f"van {n_agents}" in agents.axes[0].get_title(loc="left")
+    few = agent_scores_figure(scored_dev, max_agents=10)
+    assert len(few.axes[0].get_yticklabels()) == min(10, n_agents)
     assert [t.get_text() for t in rates.axes[0].get_yticklabels()] == [
         TAG_NAMES_NL[t] for t in TAGS
     ]

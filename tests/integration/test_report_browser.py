@@ -318,11 +318,14 @@ def test_report_of_many_conversations_pages_sorts_and_filters(browser, scored_de
     assert "Gesprekken 26–50" in browser.evaluate(
         "document.querySelector('.kf-status').textContent"
     )
-    browser.evaluate("document.querySelector('.kf-next').click()")
-    assert (
-        browser.evaluate("document.querySelectorAll('details.kf-conv:not([hidden])').length")
-        == n - 50
-    )
+    assert n > 50
+    pages = -(-n // 25)
+    for _ in range(pages - 2):
+        assert browser.evaluate("document.querySelector('.kf-next').disabled") is False
+        browser.evaluate("document.querySelector('.kf-next').click()")
+    assert browser.evaluate(
+        "document.querySelectorAll('details.kf-conv:not([hidden])').length"
+    ) == n - 25 * (pages - 1)
     assert browser.evaluate("document.querySelector('.kf-next').disabled") is True
 
     # the agent table sorts by mean score, both ways

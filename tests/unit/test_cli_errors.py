@@ -378,3 +378,59 @@ def test_evaluate_warns_about_predictions_without_tags(tmp_path, capsys):
     )
     assert main(["evaluate", small_gold, "--predictions", str(raw)]) == 0
     assert "holds no tags at all" in capsys.readouterr().err
+
+
+# CSV and Parquet: a transcript rejected after reading is named by its rows ----------------
+
+TABLE_ROWS = [  # row 3-5: a call without agent turns between two good ones
+    ("c1", "klant", "Mijn internet doet het al drie dagen niet."),
+    ("c1", "agent", "Wat merkt u daar precies van?"),
+    ("n1", "klant", "Hallo?"),
+    ("n1", "klant", "Is daar\niemand?"),  # a quoted field over two lines in CSV
+    ("n1", "klant", "Ik bel later terug."),
+    ("c2", "klant", "Ik wil mijn abonnement opzeggen."),
+    ("c2", "agent", "Waarom wilt u opzeggen?"),
+]
+
+
+def _table(path):
+    import pandas as pd
+
+    frame = pd.DataFrame(TABLE_ROWS, columns=["conversation_id", "speaker", "text"])
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False, lineterminator="\n")
+    else:
+        frame.to_parquet(path)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "position"), [("calls.csv", "rows 3-5 (lines 4-7)"), ("calls.parquet", "rows 3-5")]
+)
+def test_score_names_the_rows_of_a_rejected_table_transcript(
+    tmp_path, models, capsys, name, position
+):
+    calls = _table(tmp_path / name)
+    out = tmp_path / "out.jsonl"
+    assert main(["score", calls, "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"klantfocus: error: {calls}, {position} (transcript n1): no agent utterances; "
+        "speakers found: customer"
+    )
+
+    assert main(["score", calls, "-o", str(out), "--skip-invalid"]) == 0
+    assert _ids(out) == ["c1", "c2"]
+    (error,) = _errors(tmp_path / "out.jsonl.errors.jsonl")
+    assert (error["source"], error["position"], error["transcript_id"]) == (calls, position, "n1")
+
+
+def test_a_repeated_id_in_a_table_is_named_by_its_rows(tmp_path, models):
+    day1 = _jsonl(tmp_path / "day1.jsonl", {**AGENT_CALL, "id": "c2"})
+    day2 = _table(tmp_path / "day2.csv")
+    out = tmp_path / "out.jsonl"
+    argv = ["tag", day1, day2, "-o", str(out), "--skip-invalid"]
+    assert main(argv) == 0
+    assert _ids(out) == ["c2", "c1", "n1"]
+    (rejected,) = _errors(tmp_path / "out.jsonl.errors.jsonl")
+    assert (rejected["position"], rejected["transcript_id"]) == ("rows 6-7 (lines 8-9)", "c2")

@@ -163,3 +163,21 @@ def test_frame_with_array_labels(tmp_path):
     )
     (transcript,) = frame_to_transcripts(frame)
     assert [u.labels for u in transcript.utterances] == [[], ["open_question"]]
+
+
+def test_transcripts_know_their_rows_but_do_not_write_them(tmp_path):
+    """The rows name a conversation in an error found after reading (no agent turns...)."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(HEADER + C1 + b'\nc2,1,Klant,"Ik wil\nopzeggen."\n' + C2_REST)
+    transcripts = read_transcripts(path)
+    assert [(t.id, t.position) for t in transcripts] == [
+        ("c1", "rows 1-2 (lines 2-3)"),
+        ("c2", "rows 4-5 (lines 5-7)"),  # row 3 is the blank line 4
+    ]
+    parquet = tmp_path / "a.parquet"
+    pd.read_csv(path).to_parquet(parquet)
+    from_parquet = read_transcripts(parquet)
+    assert [(t.id, t.position) for t in from_parquet] == [("c1", "rows 1-2"), ("c2", "rows 3-4")]
+    assert from_parquet == transcripts  # not part of equality
+    assert "position" not in repr(transcripts[0]) and "position" not in transcripts[0].to_dict()
+    assert frame_to_transcripts(pd.read_csv(path))[1].position == "rows 2-3"

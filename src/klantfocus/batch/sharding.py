@@ -104,7 +104,8 @@ def plan_shards(
             if isinstance(item, Transcript):
                 count += 1
                 shard.transcripts.append(item)
-                shard.origins.append((entry.path, f"transcript {count}"))
+                # Its rows in CSV and Parquet; else its number in the file.
+                shard.origins.append((entry.path, item.position or f"transcript {count}"))
             else:
                 shard.input_errors.append(item)
             if (

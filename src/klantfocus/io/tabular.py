@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..constants import TABLE_REQUIRED_COLUMNS, TAGS
 from ..errors import TranscriptFormatError
@@ -30,7 +30,26 @@ OUTPUT_COLUMNS = frozenset(
 _TRANSCRIPT_META_COLUMNS = ("agent_id", "date")
 
 Row = dict[str, Any]
-RowItem = tuple[str, Row | TranscriptFormatError]
+
+
+class RowPlace(NamedTuple):
+    """Where a row is in its file."""
+
+    position: str  # how an error in this one row names it: "row 7 (line 8)", "row 7"
+    row: int
+    lines: tuple[int, int] | None = None  # CSV: the first and last line of the row
+
+
+RowItem = tuple[RowPlace, Row | TranscriptFormatError]
+
+
+def rows_position(first: RowPlace, last: RowPlace) -> str:
+    """Where a conversation's rows are: ``rows 14-31 (lines 15-32)`` (CSV), ``rows 14-31``."""
+    rows = f"row {first.row}" if first.row == last.row else f"rows {first.row}-{last.row}"
+    if first.lines is None or last.lines is None:
+        return rows
+    start, end = first.lines[0], last.lines[1]
+    return f"{rows} (line {start})" if start == end else f"{rows} (lines {start}-{end})"
 
 
 def _missing(value: Any) -> bool:
@@ -149,6 +168,8 @@ def group_rows(
 ) -> Iterator[Transcript | TranscriptFormatError]:
     """Group contiguous rows by ``conversation_id`` into transcripts.
 
+    Each transcript's :attr:`~klantfocus.transcript.Transcript.position` names its rows
+    (see :func:`rows_position`), for errors found after reading (no agent utterances...).
     A row that could not be read comes as a :class:`TranscriptFormatError` whose
     ``transcript_id`` is the row's conversation when that could still be read. It rejects
     that conversation. When it could not be read, the row lies between the conversation
@@ -160,6 +181,8 @@ def group_rows(
     meta: dict[str, Any] = {}
     domain: str | None = None
     error: TranscriptFormatError | None = None
+    first: RowPlace | None = None  # the current conversation's first and last row
+    last: RowPlace | None = None
     finished: set[str] = set()
     # A bad row of unknown conversation since the last good row: it also rejects the
     # conversation that comes next.
@@ -171,9 +194,17 @@ def group_rows(
         if error is not None:
             yield error
         else:
-            yield Transcript(id=current_id, utterances=utterances, domain=domain, meta=meta or None)
+            assert first is not None and last is not None
+            yield Transcript(
+                id=current_id,
+                utterances=utterances,
+                domain=domain,
+                meta=meta or None,
+                position=rows_position(first, last),
+            )
 
-    for position, row in rows:
+    for place, row in rows:
+        position = place.position
         row_error: TranscriptFormatError | None
         if isinstance(row, TranscriptFormatError):
             row_error, cid = row, row.transcript_id
@@ -195,6 +226,7 @@ def group_rows(
         if cid != current_id:
             yield from flush()
             current_id, utterances, meta, domain, error = cid, [], {}, None, None
+            first = place
             if cid in finished:
                 error = TranscriptFormatError(
                     source,
@@ -213,6 +245,7 @@ def group_rows(
                 if "domain" in row and not _missing(row["domain"]):
                     domain = str(row["domain"])
         unplaced = None
+        last = place
         if error is not None:
             continue
         if isinstance(row, TranscriptFormatError):
@@ -242,7 +275,7 @@ def iter_csv_transcripts(path: Path) -> Iterator[Transcript | TranscriptFormatEr
     source = str(path)
     decoded = iter_lines_replacing(path)
     decode_errors: list[TranscriptFormatError] = []
-    line_numbers: list[int] = [0]
+    line_numbers: list[int] = [0]  # the last line read
 
     def text_lines() -> Iterator[str]:
         # An undecodable line is passed on with U+FFFD for its bad bytes, so that the
@@ -272,14 +305,17 @@ def iter_csv_transcripts(path: Path) -> Iterator[Transcript | TranscriptFormatEr
         return cid if cid.strip() and "\ufffd" not in cid else None
 
     def rows() -> Iterator[RowItem]:
+        end = line_numbers[0]  # where the record before ends (a field may span lines)
         for row_no, values in enumerate(reader, 1):
-            position = f"row {row_no} (line {line_numbers[0]})"
+            start, end = end + 1, line_numbers[0]
+            position = f"row {row_no} (line {end})"
+            place = RowPlace(position, row_no, (start, end))
             if decode_errors:
                 error = decode_errors[0]
                 decode_errors.clear()
                 error.position = f"row {row_no} ({error.position})"
                 error.transcript_id = row_id(values, len(values) == len(header))
-                yield position, error
+                yield place, error
                 continue
             if not values or all(not v.strip() for v in values):
                 continue
@@ -288,7 +324,7 @@ def iter_csv_transcripts(path: Path) -> Iterator[Transcript | TranscriptFormatEr
                 # is the first column.
                 cid = row_id(values, id_column == 0)
                 yield (
-                    position,
+                    place,
                     TranscriptFormatError(
                         source,
                         position,
@@ -297,7 +333,7 @@ def iter_csv_transcripts(path: Path) -> Iterator[Transcript | TranscriptFormatEr
                     ),
                 )
                 continue
-            yield position, dict(zip(header, values, strict=True))
+            yield place, dict(zip(header, values, strict=True))
 
     yield from group_rows(source, rows())
 
@@ -317,7 +353,7 @@ def iter_parquet_transcripts(path: Path) -> Iterator[Transcript | TranscriptForm
         for batch in parquet.iter_batches(batch_size=8192):
             for row in batch.to_pylist():
                 row_no += 1
-                yield f"row {row_no}", row
+                yield RowPlace(f"row {row_no}", row_no), row
 
     yield from group_rows(source, rows())
 
@@ -326,7 +362,7 @@ def frame_to_transcripts(frame: Any, source: str = "<dataframe>") -> list[Transc
     """Turn a pandas DataFrame in the tabular layout into transcripts (errors raise)."""
     _check_columns(source, [str(c) for c in frame.columns])
     records = frame.to_dict(orient="records")
-    items = group_rows(source, ((f"row {i}", r) for i, r in enumerate(records)))
+    items = group_rows(source, ((RowPlace(f"row {i}", i), r) for i, r in enumerate(records)))
     out = []
     for item in items:
         if isinstance(item, TranscriptFormatError):
