@@ -7,11 +7,16 @@ for the binary mindset label, weighted kappa for ``mindset_rating``, and jargon 
 agreement (F1 of exact spans). Writes ``agreement.json`` and ``disagreements.jsonl``
 (every utterance or transcript where the passes differ, for adjudication).
 
-    python scripts/agreement.py
+    python scripts/agreement.py                                   # the first wave
+    python scripts/agreement.py --dir data/annotated/agreement/wave2  # the second wave's sample
+
+``--dir`` names the folder that holds the ``second_pass_*.jsonl`` files and receives the
+reports.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -31,13 +36,21 @@ def load(path: Path) -> dict[str, dict]:
     }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dir", type=Path, default=AGREEMENT, help="default: %(default)s")
+    folder = parser.parse_args(argv).dir
     first: dict[str, dict] = {}
     for path in sorted(SOURCE.glob("*.jsonl")):
         first.update(load(path))
     second: dict[str, dict] = {}
-    for path in sorted(AGREEMENT.glob("second_pass_*.jsonl")):
+    for path in sorted(folder.glob("second_pass_*.jsonl")):
         second.update(load(path))
+    if not second:
+        print(f"agreement.py: no second_pass_*.jsonl in {folder}", file=sys.stderr)
+        return 2
     a = {tag: [] for tag in TAGS}
     b = {tag: [] for tag in TAGS}
     spans = [0, 0, 0]
@@ -113,8 +126,8 @@ def main() -> int:
         "jargon_span_f1": round(2 * spans[0] / max(2 * spans[0] + spans[1] + spans[2], 1), 3),
         "disagreements": len(disagreements),
     }
-    (AGREEMENT / "agreement.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
-    with (AGREEMENT / "disagreements.jsonl").open("w", encoding="utf-8") as handle:
+    (folder / "agreement.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
+    with (folder / "disagreements.jsonl").open("w", encoding="utf-8") as handle:
         for item in disagreements:
             handle.write(json.dumps(item, ensure_ascii=False) + "\n")
     print(json.dumps(report, indent=2))

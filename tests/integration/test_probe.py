@@ -1,4 +1,4 @@
-"""The out-of-domain probe sets (data/annotated/probe/, probe2/) and their evaluation script."""
+"""The out-of-domain probe sets (data/annotated/probe/, probe2/, probe3/) and their evaluation script."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from ..conftest import ROOT
 
 ANNOTATED = ROOT / "data" / "annotated"
-PROBES = [ANNOTATED / "probe", ANNOTATED / "probe2"]
+PROBES = [ANNOTATED / "probe", ANNOTATED / "probe2", ANNOTATED / "probe3"]
 
 
 def _script(name: str):
@@ -61,9 +61,11 @@ def test_probe_file_is_the_converted_sources(probe, first):
 
 
 def test_probes_share_no_domain_or_id():
-    first_probe, second_probe = (_first(p) for p in PROBES)
-    assert not {r["domain"] for r in first_probe} & {r["domain"] for r in second_probe}
-    assert not {r["id"] for r in first_probe} & {r["id"] for r in second_probe}
+    probes = [_first(p) for p in PROBES]
+    for i, one in enumerate(probes):
+        for other in probes[i + 1 :]:
+            assert not {r["domain"] for r in one} & {r["domain"] for r in other}
+            assert not {r["id"] for r in one} & {r["id"] for r in other}
 
 
 def test_probe_is_disjoint_from_the_corpus(first):
