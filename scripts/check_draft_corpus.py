@@ -96,5 +96,23 @@ def check(path: str) -> int:
     return 1 if problems else 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("files", nargs="+", help="writers' JSONL files to check")
+    args = parser.parse_args(argv)
+    status = 0
+    for path in args.files:
+        try:
+            status = max(status, check(path))
+        except OSError as exc:
+            print(f"{path}: cannot read the file: {exc.strerror or exc}")
+            status = 2
+    return status
+
+
 if __name__ == "__main__":
-    sys.exit(max(check(p) for p in sys.argv[1:]))
+    sys.exit(main())
