@@ -1,4 +1,4 @@
-"""The out-of-domain probe sets (data/annotated/probe/, probe2/, probe3/) and their evaluation script."""
+"""The out-of-domain probe sets (data/annotated/probe/, probe2/ to probe4/) and their evaluation script."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from ..conftest import ROOT
 
 ANNOTATED = ROOT / "data" / "annotated"
-PROBES = [ANNOTATED / "probe", ANNOTATED / "probe2", ANNOTATED / "probe3"]
+PROBES = [ANNOTATED / f"probe{n}" for n in ("", "2", "3", "4")]
 
 
 def _script(name: str):
