@@ -24,6 +24,9 @@ from sklearn.pipeline import make_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import model_cards  # noqa: E402  (scripts/model_cards.py)
 
 import klantfocus  # noqa: E402
 from klantfocus.evaluation import evaluate  # noqa: E402
@@ -123,6 +126,7 @@ def main(argv=None) -> int:
         )
     print(json.dumps(metrics, indent=2))
     print(f"saved {args.out} (sha256 {digest})")
+    model_cards.write_cards(scorer_dir=args.out)
     return 0
 
 

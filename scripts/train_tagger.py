@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import evaluate_tagger  # noqa: E402  (scripts/evaluate_tagger.py)
+import model_cards  # noqa: E402  (scripts/model_cards.py)
 import spacy  # noqa: E402
 from train_base import clear_local_paths  # noqa: E402  (scripts/train_base.py)
 
@@ -118,6 +119,8 @@ def main(argv=None) -> int:
     # Final report on the saved pipeline, read back (scripts/evaluate_tagger.py).
     report_argv = ["--pipeline", str(args.out), "--base", args.base, "--data", str(args.data)]
     evaluate_tagger.main([*report_argv, "--no-test"] if args.no_test else report_argv)
+    if not args.no_test:  # the card reports the test figures
+        model_cards.write_cards(tagger_dir=args.out)
     print(f"wrote {args.out} in {time.time() - started:.0f}s")
     return 0
 
