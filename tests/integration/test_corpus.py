@@ -12,7 +12,7 @@ import pytest
 import klantfocus
 from klantfocus import TAGS
 
-from ..conftest import ROOT
+from ..conftest import ROOT, load_script
 
 ANNOTATED = ROOT / "data" / "annotated"
 SPLITS = ("train", "dev", "test")
@@ -113,20 +113,8 @@ def test_stt_style_has_no_punctuation(raw):
                     assert not re.search(r"[.,?!;]", utterance["text"]), record["id"]
 
 
-def _build_corpus_script():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "build_corpus", ROOT / "scripts" / "build_corpus.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_transcripts_added_after_the_freeze_never_enter_test():
-    build_corpus = _build_corpus_script()
+    build_corpus = load_script("build_corpus")
     existing = {"old-1": "train", "old-2": "dev", "old-3": "test"}
     records = [{"id": f"old-{i}", "domain": "d", "mindset": "innerlijk"} for i in (1, 2, 3)]
     records += [
@@ -145,7 +133,7 @@ def test_transcripts_added_after_the_freeze_never_enter_test():
 
 
 def test_a_first_split_has_a_test_share():
-    build_corpus = _build_corpus_script()
+    build_corpus = load_script("build_corpus")
     records = [{"id": f"t{i:02d}", "domain": "d", "mindset": "innerlijk"} for i in range(20)]
     assignment = build_corpus.assign_splits(records, {})
     assert list(assignment.values()).count("test") == 3

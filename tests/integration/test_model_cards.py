@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import ROOT, load_script
 
 MODELS = ROOT / "models"
 
 
 @pytest.fixture(scope="module")
 def model_cards():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    spec = importlib.util.spec_from_file_location(
-        "model_cards", ROOT / "scripts" / "model_cards.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("model_cards")
 
 
 def test_tagger_card_is_current(model_cards):

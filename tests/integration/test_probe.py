@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import ROOT, load_script
 
 ANNOTATED = ROOT / "data" / "annotated"
 PROBES = [ANNOTATED / f"probe{n}" for n in ("", "2", "3", "4")]
-
-
-def _script(name: str):
-    sys.path.insert(0, str(ROOT / "scripts"))
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _read(path):
@@ -30,7 +19,7 @@ def _read(path):
 
 @pytest.fixture(scope="module")
 def evaluate_probe():
-    return _script("evaluate_probe")
+    return load_script("evaluate_probe")
 
 
 def _first(probe):
@@ -48,7 +37,7 @@ def first(probe):
 
 
 def test_sources_pass_the_draft_check(probe, capsys):
-    check = _script("check_draft_corpus").check
+    check = load_script("check_draft_corpus").check
     sources = sorted((probe / "source").glob("*.jsonl"))
     assert sources
     for path in sources:
@@ -56,7 +45,7 @@ def test_sources_pass_the_draft_check(probe, capsys):
 
 
 def test_probe_file_is_the_converted_sources(probe, first):
-    convert = _script("build_corpus").convert
+    convert = load_script("build_corpus").convert
     assert _read(probe / "probe.jsonl") == [convert(r) for r in first]
 
 
