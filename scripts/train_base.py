@@ -944,6 +944,120 @@ def register_augmenter() -> None:
 # --------------------------------------------------------------------------- 3. train
 
 
+# An auxiliary training task for the shared tok2vec: a tagger that predicts each word's
+# dependency label and the side its head is on ("nsubj>", "obj<", "ROOT"), optionally with
+# the head's part of speech. Such "supertags" give the encoder a token-level view of the
+# syntax the parser needs (multi-task learning helps parsers most when treebanks are
+# small). The component exists only during training: train() removes it from the saved
+# checkpoints, so the shipped pipeline neither contains nor needs it.
+DEP_SUPERTAGGER = "klantfocus_dep_supertagger"
+SUPERTAG_SCHEMES = ("dep_dir", "dep_dir_headpos")
+
+
+def supertags(example, scheme: str) -> list[str | None]:
+    """Supertags of the predicted tokens of one Example (None where misaligned)."""
+    heads, deps = example.get_aligned_parse(projectivize=False)
+    ref_pos = example.get_aligned("POS", as_string=True)
+    tags: list[str | None] = []
+    for i, (head, dep) in enumerate(zip(heads, deps, strict=True)):
+        if head is None or not dep:
+            tags.append(None)
+        elif head == i or dep == "ROOT":
+            tags.append("ROOT")
+        else:
+            tag = f"{dep}{'<' if head < i else '>'}"
+            if scheme == "dep_dir_headpos":
+                tag += ref_pos[head] or "?"
+            tags.append(tag)
+    return tags
+
+
+def register_supertagger() -> None:
+    from itertools import islice
+
+    from spacy.language import Language
+    from spacy.pipeline import Tagger
+    from thinc.api import SequenceCategoricalCrossentropy
+
+    if Language.has_factory(DEP_SUPERTAGGER):
+        return
+
+    class DependencySupertagger(Tagger):
+        def __init__(self, vocab, model, name, *, scheme, label_smoothing):
+            super().__init__(
+                vocab, model, name, overwrite=False, scorer=None, label_smoothing=label_smoothing
+            )
+            self.cfg["scheme"] = scheme
+
+        def set_annotations(self, docs, batch_tag_ids):
+            pass  # training signal only: nothing to write on the Doc
+
+        def get_loss(self, examples, scores):
+            loss_func = SequenceCategoricalCrossentropy(
+                names=self.labels,
+                normalize=False,
+                label_smoothing=self.cfg["label_smoothing"],
+            )
+            truths = [
+                [t if t in self.cfg["labels"] else None for t in supertags(eg, self.cfg["scheme"])]
+                for eg in examples
+            ]
+            d_scores, loss = loss_func(scores, truths)
+            return float(loss), d_scores
+
+        def initialize(self, get_examples, *, nlp=None, labels=None):
+            found: set[str] = set()
+            for eg in get_examples():
+                found.update(t for t in supertags(eg, self.cfg["scheme"]) if t)
+            for tag in sorted(labels if labels is not None else found):
+                self.add_label(tag)
+            docs, golds = [], []
+            for eg in islice(get_examples(), 10):
+                docs.append(eg.x)
+                gold = supertags(eg, self.cfg["scheme"])
+                golds.append(
+                    self.model.ops.asarray(
+                        [[1.0 if t == g else 0.0 for t in self.labels] for g in gold],
+                        dtype="float32",
+                    )
+                )
+            self.model.initialize(X=docs, Y=golds)
+
+    @Language.factory(
+        DEP_SUPERTAGGER,
+        assigns=[],
+        default_config={"scheme": "dep_dir", "label_smoothing": 0.05},
+    )
+    def make_dep_supertagger(nlp, name, model, scheme: str, label_smoothing: float):
+        if scheme not in SUPERTAG_SCHEMES:
+            raise ValueError(f"{DEP_SUPERTAGGER}: scheme must be one of {SUPERTAG_SCHEMES}")
+        return DependencySupertagger(
+            nlp.vocab, model, name, scheme=scheme, label_smoothing=label_smoothing
+        )
+
+
+def drop_training_only_pipes(training_dir: Path) -> None:
+    """Remove the auxiliary supertagger from the saved checkpoints (training only)."""
+    import spacy
+
+    for ckpt in ("model-best", "model-last"):
+        path = training_dir / ckpt
+        if not (path / "config.cfg").is_file():
+            continue
+        nlp = spacy.load(path)
+        aux = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == DEP_SUPERTAGGER]
+        if not aux:
+            continue
+        for name in aux:
+            nlp.remove_pipe(name)
+        tmp = path.with_name(f"{ckpt}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        nlp.to_disk(tmp)
+        shutil.rmtree(path)
+        tmp.rename(path)
+        log(f"{ckpt}: removed the training-only pipe(s) {aux}")
+
+
 PRETRAIN_INFO = "pretrained_tok2vec.json"
 
 
@@ -1015,6 +1129,7 @@ def train(config: Path, build: Path, overrides: dict[str, str]) -> dict[str, flo
     from spacy.cli.train import train as spacy_train
 
     register_augmenter()
+    register_supertagger()
     out = build / "training"
     if out.exists():
         shutil.rmtree(out)
@@ -1027,6 +1142,7 @@ def train(config: Path, build: Path, overrides: dict[str, str]) -> dict[str, flo
         "wall_seconds": round(time.time() - t0, 1),
         "cpu_seconds": round(time.process_time() - c0, 1),
     }
+    drop_training_only_pipes(out)
     (build / "train_time.json").write_text(json.dumps(timing))
     log(
         f"training took {timing['wall_seconds'] / 60:.1f} min wall clock, "
