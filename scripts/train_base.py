@@ -951,6 +951,7 @@ def register_augmenter() -> None:
 # small). The component exists only during training: train() removes it from the saved
 # checkpoints, so the shipped pipeline neither contains nor needs it.
 DEP_SUPERTAGGER = "klantfocus_dep_supertagger"
+REMOVED_PIPES = "training_only_pipes.json"  # beside model-best/model-last: what was removed
 SUPERTAG_SCHEMES = ("dep_dir", "dep_dir_headpos")
 
 
@@ -1026,7 +1027,22 @@ def register_supertagger() -> None:
     @Language.factory(
         DEP_SUPERTAGGER,
         assigns=[],
-        default_config={"scheme": "dep_dir", "label_smoothing": 0.05},
+        default_config={
+            "scheme": "dep_dir",
+            "label_smoothing": 0.05,
+            # listens to the pipeline's shared tok2vec (spaCy's default width of 96; the
+            # training config sets the real width): the task exists to train that encoder
+            "model": {
+                "@architectures": "spacy.Tagger.v2",
+                "nO": None,
+                "normalize": False,
+                "tok2vec": {
+                    "@architectures": "spacy.Tok2VecListener.v1",
+                    "width": 96,
+                    "upstream": "*",
+                },
+            },
+        },
     )
     def make_dep_supertagger(nlp, name, model, scheme: str, label_smoothing: float):
         if scheme not in SUPERTAG_SCHEMES:
@@ -1040,14 +1056,29 @@ def drop_training_only_pipes(training_dir: Path) -> None:
     """Remove the auxiliary supertagger from the saved checkpoints (training only)."""
     import spacy
 
+    removed: list[dict] = []
     for ckpt in ("model-best", "model-last"):
         path = training_dir / ckpt
         if not (path / "config.cfg").is_file():
             continue
         nlp = spacy.load(path)
-        aux = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == DEP_SUPERTAGGER]
+        aux = [
+            name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == DEP_SUPERTAGGER
+        ]
         if not aux:
             continue
+        if not removed:
+            removed = [
+                {
+                    "name": name,
+                    "factory": DEP_SUPERTAGGER,
+                    "scheme": nlp.get_pipe(name).cfg["scheme"],
+                    "labels": len(nlp.get_pipe(name).labels),
+                    "note": "auxiliary training task for the shared tok2vec; removed "
+                    "from the saved pipeline",
+                }
+                for name in aux
+            ]
         for name in aux:
             nlp.remove_pipe(name)
         tmp = path.with_name(f"{ckpt}.tmp")
@@ -1056,6 +1087,7 @@ def drop_training_only_pipes(training_dir: Path) -> None:
         shutil.rmtree(path)
         tmp.rename(path)
         log(f"{ckpt}: removed the training-only pipe(s) {aux}")
+    (training_dir / REMOVED_PIPES).write_text(json.dumps(removed, indent=1), encoding="utf-8")
 
 
 PRETRAIN_INFO = "pretrained_tok2vec.json"
@@ -1348,6 +1380,11 @@ def package(
                     )
                 ),
                 "training_time": train_timing,
+                "training_only_components": (
+                    json.loads((model_dir.parent / REMOVED_PIPES).read_text(encoding="utf-8"))
+                    if (model_dir.parent / REMOVED_PIPES).is_file()
+                    else []
+                ),
                 "pretrained_tok2vec": pretrain_info,
             },
         }
@@ -1518,6 +1555,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--no-package", action="store_true", help="evaluate but do not write --output")
     ap.add_argument(
+        "--train-only",
+        action="store_true",
+        help="convert and train, then stop: no evaluation, nothing packaged (finish later "
+        "with the same options plus --skip-train)",
+    )
+    ap.add_argument(
         "--tune",
         action="store_true",
         help="tuning run: evaluate on the internal dev split only (the held-out test set "
@@ -1545,6 +1588,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "pass --no-conversational to train on the UD treebanks only"
             )
         selection = None
+        if args.train_only and args.skip_train:
+            raise RecipeError("--train-only and --skip-train exclude each other")
         if args.refit_on_dev is not None:
             if args.tune:
                 raise RecipeError(
@@ -1624,6 +1669,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not model_dir.exists():
             raise RecipeError(f"no trained model at {model_dir}; run without --skip-train")
         register_augmenter()
+        if args.train_only:
+            log(f"trained {model_dir}; not evaluated (--train-only)")
+            return 0
         if args.tune:
             evaluate(model_dir, build, splits=("dev",))
             return 0

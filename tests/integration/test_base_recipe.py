@@ -187,3 +187,97 @@ def test_packaged_config_names_no_local_paths(tmp_path):
         config = ROOT / "models" / shipped / "config.cfg"
         if config.exists():
             assert "/tmp/" not in config.read_text() and "/work/" not in config.read_text()
+
+
+def _parsed_example(nlp):
+    from spacy.tokens import Doc
+    from spacy.training import Example
+
+    words = ["Ik", "bel", "u", "morgen", "terug"]
+    reference = Doc(
+        nlp.vocab,
+        words=words,
+        heads=[1, 1, 1, 1, 1],
+        deps=["nsubj", "ROOT", "obj", "advmod", "compound:prt"],
+        pos=["PRON", "VERB", "PRON", "ADV", "ADP"],
+        tags=["VNW", "WW", "VNW", "BW", "VZ"],
+    )
+    return Example(nlp.make_doc(" ".join(words)), reference)
+
+
+def test_supertags_are_dependency_label_and_head_side():
+    import spacy
+
+    example = _parsed_example(spacy.blank("nl"))
+    # "<": the head is to the left of the word, ">": to the right
+    assert train_base.supertags(example, "dep_dir") == [
+        "nsubj>",
+        "ROOT",
+        "obj<",
+        "advmod<",
+        "compound:prt<",
+    ]
+    with_pos = train_base.supertags(example, "dep_dir_headpos")
+    assert with_pos[0] == "nsubj>VERB" and with_pos[1] == "ROOT"
+
+
+def test_supertags_leave_misaligned_tokens_out():
+    import spacy
+    from spacy.tokens import Doc
+    from spacy.training import Example
+
+    nlp = spacy.blank("nl")
+    reference = Doc(nlp.vocab, words=["Bel", "me"], heads=[0, 0], deps=["ROOT", "obj"])
+    predicted = Doc(nlp.vocab, words=["Belme"])  # one token for two: no aligned head
+    assert train_base.supertags(Example(predicted, reference), "dep_dir") == [None]
+
+
+def test_training_only_supertagger_is_removed_from_checkpoints(tmp_path):
+    """The auxiliary task trains with the shared tok2vec and leaves no trace in the
+    saved pipeline: a fresh spacy.load needs no klantfocus code."""
+    import subprocess
+
+    import spacy
+
+    train_base.register_supertagger()
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("tok2vec")
+    nlp.add_pipe("tagger")
+    tagger = nlp.add_pipe(train_base.DEP_SUPERTAGGER, name="dep_supertagger")
+    examples = [_parsed_example(nlp) for _ in range(4)]
+    nlp.initialize(lambda: examples)
+    assert "obj<" in tagger.labels and "ROOT" in tagger.labels
+    losses: dict[str, float] = {}
+    for _ in range(3):
+        nlp.update(examples, losses=losses)
+    assert losses["dep_supertagger"] > 0
+    # it writes nothing on the Doc: the tags are the tagger's
+    doc = nlp("Ik bel u morgen terug")
+    assert all(t.tag_ in {"VNW", "WW", "BW", "VZ"} for t in doc)
+    nlp.to_disk(tmp_path / "model-best")
+    train_base.drop_training_only_pipes(tmp_path)
+    reloaded = spacy.load(tmp_path / "model-best")
+    assert reloaded.pipe_names == ["tok2vec", "tagger"]
+    assert not (tmp_path / "model-best.tmp").exists()
+    removed = json.loads((tmp_path / train_base.REMOVED_PIPES).read_text())
+    assert [(r["name"], r["scheme"]) for r in removed] == [("dep_supertagger", "dep_dir")]
+    code = f"import spacy; print(spacy.load({str(tmp_path / 'model-best')!r}).pipe_names)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['tok2vec', 'tagger']"
+
+
+def test_unknown_supertag_scheme_is_refused():
+    import spacy
+
+    train_base.register_supertagger()
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("tok2vec")
+    with pytest.raises(ValueError, match="scheme must be one of"):
+        nlp.add_pipe(train_base.DEP_SUPERTAGGER, config={"scheme": "dep_only"})
+
+
+def test_train_only_and_skip_train_exclude_each_other(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(train_base, "verify_inputs", lambda ud_dir: {})
+    args = ["--build-dir", str(tmp_path), "--train-only", "--skip-train"]
+    assert train_base.main(args) == 2
+    assert "--train-only and --skip-train exclude each other" in capsys.readouterr().err
