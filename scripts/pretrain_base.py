@@ -354,6 +354,7 @@ def pretrain(config: Path, corpus: Path, out: Path, epochs: int) -> list[float]:
     from spacy.training.pretrain import pretrain as spacy_pretrain
 
     train_base.register_augmenter()
+    train_base.register_supertagger()  # the config names the training-only supertagger
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

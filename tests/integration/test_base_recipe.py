@@ -281,3 +281,14 @@ def test_train_only_and_skip_train_exclude_each_other(tmp_path, monkeypatch, cap
     args = ["--build-dir", str(tmp_path), "--train-only", "--skip-train"]
     assert train_base.main(args) == 2
     assert "--train-only and --skip-train exclude each other" in capsys.readouterr().err
+
+
+def test_supertag_experiment_config_builds():
+    from spacy import util
+
+    train_base.register_augmenter()
+    train_base.register_supertagger()
+    cfg = util.load_config(ROOT / "configs" / "base" / "config_supertag.cfg", interpolate=False)
+    nlp = util.load_model_from_config(cfg, auto_fill=True, validate=True)
+    assert nlp.pipe_names[-1] == "dep_supertagger"
+    assert nlp.get_pipe("dep_supertagger").cfg["scheme"] in train_base.SUPERTAG_SCHEMES
