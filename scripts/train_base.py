@@ -976,8 +976,10 @@ def supertags(example, scheme: str) -> list[str | None]:
 def register_supertagger() -> None:
     from itertools import islice
 
+    from spacy.errors import Errors
     from spacy.language import Language
     from spacy.pipeline import Tagger
+    from spacy.training import validate_get_examples
     from thinc.api import SequenceCategoricalCrossentropy
 
     if Language.has_factory(DEP_SUPERTAGGER):
@@ -999,19 +1001,28 @@ def register_supertagger() -> None:
                 normalize=False,
                 label_smoothing=self.cfg["label_smoothing"],
             )
+            known = set(self.labels)
             truths = [
-                [t if t in self.cfg["labels"] else None for t in supertags(eg, self.cfg["scheme"])]
+                [t if t in known else None for t in supertags(eg, self.cfg["scheme"])]
                 for eg in examples
             ]
             d_scores, loss = loss_func(scores, truths)
+            if self.model.ops.xp.isnan(loss):
+                raise ValueError(Errors.E910.format(name=self.name))
             return float(loss), d_scores
 
         def initialize(self, get_examples, *, nlp=None, labels=None):
+            validate_get_examples(get_examples, "DependencySupertagger.initialize")
             found: set[str] = set()
             for eg in get_examples():
                 found.update(t for t in supertags(eg, self.cfg["scheme"]) if t)
             for tag in sorted(labels if labels is not None else found):
                 self.add_label(tag)
+            if not self.labels:
+                raise ValueError(
+                    f"{DEP_SUPERTAGGER}: the training examples have no dependency parses "
+                    "to learn supertags from"
+                )
             docs, golds = [], []
             for eg in islice(get_examples(), 10):
                 docs.append(eg.x)
@@ -1081,11 +1092,15 @@ def drop_training_only_pipes(training_dir: Path) -> None:
             ]
         for name in aux:
             nlp.remove_pipe(name)
-        tmp = path.with_name(f"{ckpt}.tmp")
+            # its training loss, logged in the checkpoint's meta, goes too
+            nlp.meta.get("performance", {}).pop(f"{name}_loss", None)
+        tmp, old = path.with_name(f"{ckpt}.tmp"), path.with_name(f"{ckpt}.old")
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
         nlp.to_disk(tmp)
-        shutil.rmtree(path)
+        path.rename(old)  # swap, so that a crash never leaves no checkpoint at all
         tmp.rename(path)
+        shutil.rmtree(old)
         log(f"{ckpt}: removed the training-only pipe(s) {aux}")
     (training_dir / REMOVED_PIPES).write_text(json.dumps(removed, indent=1), encoding="utf-8")
 
@@ -1254,6 +1269,7 @@ def package(
     train_timing: dict[str, float] | None,
     conv_hashes: dict[str, str] | None = None,
     pretrain_info: dict | None = None,
+    config_name: str = "configs/base/config.cfg",
 ) -> None:
     if output.exists():
         shutil.rmtree(output)
@@ -1371,7 +1387,7 @@ def package(
                 "refit_on_dev": bool(split.get("refit_on_dev")),
                 "test_file": HELD_OUT_TEST_FILE,
                 "recipe": (
-                    "scripts/train_base.py + configs/base/config.cfg"
+                    f"scripts/train_base.py + {config_name}"
                     + (
                         " (make base-model: scripts/pretrain_base.py, a --tune selection run, "
                         "then --refit-on-dev)"
@@ -1547,18 +1563,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "checkpoint; give the same --set/--init-tok2vec options as that run",
     )
     ap.add_argument("--verify-only", action="store_true", help="check the input hashes and stop")
-    ap.add_argument(
+    train_or_not = ap.add_mutually_exclusive_group()
+    train_or_not.add_argument(
         "--skip-train",
         action="store_true",
         help="reuse the trained model in --build-dir (model-best; model-last for a refit): "
         "only convert, evaluate and package",
     )
     ap.add_argument("--no-package", action="store_true", help="evaluate but do not write --output")
-    ap.add_argument(
+    train_or_not.add_argument(
         "--train-only",
         action="store_true",
         help="convert and train, then stop: no evaluation, nothing packaged (finish later "
-        "with the same options plus --skip-train)",
+        "with the same options, --skip-train instead of --train-only)",
     )
     ap.add_argument(
         "--tune",
@@ -1588,8 +1605,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "pass --no-conversational to train on the UD treebanks only"
             )
         selection = None
-        if args.train_only and args.skip_train:
-            raise RecipeError("--train-only and --skip-train exclude each other")
         if args.refit_on_dev is not None:
             if args.tune:
                 raise RecipeError(
@@ -1692,6 +1707,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 timing,
                 conv_hashes,
                 pretrain_info,
+                config_name=(
+                    str(args.config.resolve().relative_to(REPO_ROOT))
+                    if args.config.resolve().is_relative_to(REPO_ROOT)
+                    else args.config.name
+                ),
             )
         short = [f"{k}={metrics['test'][k]:.3f} (target {v})" for k, v in TARGETS.items()]
         log("held-out test: " + ", ".join(short))

@@ -254,11 +254,14 @@ def test_training_only_supertagger_is_removed_from_checkpoints(tmp_path):
     # it writes nothing on the Doc: the tags are the tagger's
     doc = nlp("Ik bel u morgen terug")
     assert all(t.tag_ in {"VNW", "WW", "BW", "VZ"} for t in doc)
+    nlp.meta["performance"] = {"dep_supertagger_loss": 1.0, "tagger_loss": 1.0}
     nlp.to_disk(tmp_path / "model-best")
     train_base.drop_training_only_pipes(tmp_path)
     reloaded = spacy.load(tmp_path / "model-best")
     assert reloaded.pipe_names == ["tok2vec", "tagger"]
     assert not (tmp_path / "model-best.tmp").exists()
+    assert not any("dep_supertagger" in key for key in reloaded.meta.get("performance", {}))
+    assert not (tmp_path / "model-best.old").exists()
     removed = json.loads((tmp_path / train_base.REMOVED_PIPES).read_text())
     assert [(r["name"], r["scheme"]) for r in removed] == [("dep_supertagger", "dep_dir")]
     code = f"import spacy; print(spacy.load({str(tmp_path / 'model-best')!r}).pipe_names)"
@@ -276,11 +279,11 @@ def test_unknown_supertag_scheme_is_refused():
         nlp.add_pipe(train_base.DEP_SUPERTAGGER, config={"scheme": "dep_only"})
 
 
-def test_train_only_and_skip_train_exclude_each_other(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(train_base, "verify_inputs", lambda ud_dir: {})
-    args = ["--build-dir", str(tmp_path), "--train-only", "--skip-train"]
-    assert train_base.main(args) == 2
-    assert "--train-only and --skip-train exclude each other" in capsys.readouterr().err
+def test_train_only_and_skip_train_exclude_each_other(capsys):
+    with pytest.raises(SystemExit) as err:
+        train_base.parse_args(["--train-only", "--skip-train"])
+    assert err.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_supertag_experiment_config_builds():
@@ -292,3 +295,17 @@ def test_supertag_experiment_config_builds():
     nlp = util.load_model_from_config(cfg, auto_fill=True, validate=True)
     assert nlp.pipe_names[-1] == "dep_supertagger"
     assert nlp.get_pipe("dep_supertagger").cfg["scheme"] in train_base.SUPERTAG_SCHEMES
+
+
+def test_supertagger_needs_parsed_examples():
+    import spacy
+    from spacy.tokens import Doc
+    from spacy.training import Example
+
+    train_base.register_supertagger()
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("tok2vec")
+    nlp.add_pipe(train_base.DEP_SUPERTAGGER)
+    unparsed = [Example(nlp.make_doc("Ik bel u"), Doc(nlp.vocab, words=["Ik", "bel", "u"]))]
+    with pytest.raises(ValueError, match="no dependency parses"):
+        nlp.initialize(lambda: unparsed)
