@@ -958,7 +958,7 @@ SUPERTAG_SCHEMES = ("dep_dir", "dep_dir_headpos")
 def supertags(example, scheme: str) -> list[str | None]:
     """Supertags of the predicted tokens of one Example (None where misaligned)."""
     heads, deps = example.get_aligned_parse(projectivize=False)
-    ref_pos = example.get_aligned("POS", as_string=True)
+    ref_pos = example.get_aligned("POS", as_string=True) if scheme == "dep_dir_headpos" else []
     tags: list[str | None] = []
     for i, (head, dep) in enumerate(zip(heads, deps, strict=True)):
         if head is None or not dep:
