@@ -141,6 +141,12 @@ def log(msg: str) -> None:
 # --------------------------------------------------------------------------- 1. verify
 
 
+def repo_name(path: Path) -> str:
+    """How meta.json names a file: relative to the repository, else by its name alone."""
+    path = path.resolve()
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else path.name
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -1066,11 +1072,16 @@ def register_supertagger() -> None:
 def drop_training_only_pipes(training_dir: Path) -> None:
     """Remove the auxiliary supertagger from the saved checkpoints (training only)."""
     import spacy
+    from spacy import util
 
     removed: list[dict] = []
     for ckpt in ("model-best", "model-last"):
         path = training_dir / ckpt
         if not (path / "config.cfg").is_file():
+            continue
+        # most configs have no training-only pipe: look in the config before loading weights
+        components = util.load_config(path / "config.cfg", interpolate=False)["components"]
+        if all(c.get("factory") != DEP_SUPERTAGGER for c in components.values()):
             continue
         nlp = spacy.load(path)
         aux = [
@@ -1595,10 +1606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build = args.build_dir.resolve()
         build.mkdir(parents=True, exist_ok=True)
         conv_dir = None if args.no_conversational else args.conversational_dir.resolve()
-        conv_hashes = {
-            str(p.relative_to(REPO_ROOT)) if p.is_relative_to(REPO_ROOT) else p.name: sha256_of(p)
-            for p in conversational_files(conv_dir)
-        }
+        conv_hashes = {repo_name(p): sha256_of(p) for p in conversational_files(conv_dir)}
         if conv_dir is not None and not conv_hashes:
             raise RecipeError(
                 f"no conversational treebank (*.conllu) in {conv_dir}; "
@@ -1707,11 +1715,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 timing,
                 conv_hashes,
                 pretrain_info,
-                config_name=(
-                    str(args.config.resolve().relative_to(REPO_ROOT))
-                    if args.config.resolve().is_relative_to(REPO_ROOT)
-                    else args.config.name
-                ),
+                config_name=repo_name(args.config),
             )
         short = [f"{k}={metrics['test'][k]:.3f} (target {v})" for k, v in TARGETS.items()]
         log("held-out test: " + ", ".join(short))
