@@ -817,7 +817,8 @@ def make_speech_variant(
     recs = [r for s in sents for r in s]
 
     if drop_punct:
-        keep = [r for r in recs if r["pos"] != "PUNCT"]
+        # silver sentences (scripts/silver_base.py) have no POS: their label says it
+        keep = [r for r in recs if not _is_punct(r)]
         if not keep:
             raise _Skip()
         kept_ids = {id(r) for r in keep}
@@ -858,7 +859,21 @@ def make_speech_variant(
         heads=[index[id(r["head"])] for r in recs],
         deps=[r["dep"] for r in recs],
     )
+    unanalysed = [i for i, r in enumerate(recs) if not r["pos"]]
+    if unanalysed:
+        # Doc() stores an empty morph string as the analysis "no features", which the
+        # morphologizer would learn as a label; tokens without POS (silver sentences)
+        # must stay unannotated, as in the example they come from
+        from spacy.attrs import MORPH
+
+        morph = doc.to_array([MORPH])
+        morph[unanalysed] = 0
+        doc.from_array([MORPH], morph)
     return Example(nlp.make_doc(doc.text), doc)
+
+
+def _is_punct(record: dict) -> bool:
+    return record["pos"] == "PUNCT" or (not record["pos"] and record["dep"] == "punct")
 
 
 def speech_style_augmenter(
@@ -1119,10 +1134,35 @@ def drop_training_only_pipes(training_dir: Path) -> None:
 PRETRAIN_INFO = "pretrained_tok2vec.json"
 
 
-def selection_run(build: Path) -> dict:
-    """The --tune run whose settings a refit repeats: its dev metrics and split."""
+SILVER_TRAIN_DIR = "train_with_silver"
+
+
+def add_silver(silver: Path, build: Path) -> dict:
+    """Put train.spacy and the silver sentences in one folder for spaCy's corpus reader."""
+    info_path = silver.parent / "silver.json"
+    if not silver.is_file() or not info_path.is_file():
+        raise RecipeError(f"--silver: {silver} or {info_path} not found (scripts/silver_base.py)")
+    info = json.loads(info_path.read_text("utf-8"))
+    if info.get("sha256") != sha256_of(silver):
+        raise RecipeError(f"--silver: {silver} differs from the hash in {info_path}")
+    folder = build / SILVER_TRAIN_DIR
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    shutil.copyfile(build / "train.spacy", folder / "train.spacy")
+    shutil.copyfile(silver, folder / "silver.spacy")
+    log(f"silver: {info['sentences']} sentences / {info['words']} words added to training")
+    return {k: info[k] for k in ("sha256", "sentences", "words", "teachers", "raw_text")}
+
+
+def selection_run(build: Path, *, finished: bool = True) -> dict:
+    """The --tune run whose settings a refit repeats: its dev metrics and split.
+
+    finished=False (a refit with --train-only) accepts a selection run that is still
+    training: its split is fixed from the start, its metrics are needed only to package.
+    """
     metrics_path, split_path = build / "metrics.json", build / "split.json"
-    if not metrics_path.is_file() or not split_path.is_file():
+    if not split_path.is_file() or (finished and not metrics_path.is_file()):
         raise RecipeError(
             f"--refit-on-dev expects the build dir of a finished --tune run "
             f"(with metrics.json and split.json); not found in {build}"
@@ -1130,7 +1170,8 @@ def selection_run(build: Path) -> dict:
     split = json.loads(split_path.read_text(encoding="utf-8"))
     if split.get("refit_on_dev"):
         raise RecipeError(f"{build} is itself a refit, not a selection run")
-    return {"metrics": json.loads(metrics_path.read_text()), "split": split}
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    return {"metrics": metrics, "split": split}
 
 
 def selection_metrics(selection: dict, refit_metrics: dict) -> dict:
@@ -1396,6 +1437,7 @@ def package(
                 "dev_words": split["dev"]["words"],
                 "split_seed": split["seed"],
                 "refit_on_dev": bool(split.get("refit_on_dev")),
+                **({"silver": split["silver"]} if split.get("silver") else {}),
                 "test_file": HELD_OUT_TEST_FILE,
                 "recipe": (
                     f"scripts/train_base.py + {config_name}"
@@ -1573,6 +1615,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "run (its build dir, whose dev metrics meta.json then reports) and keep the last "
         "checkpoint; give the same --set/--init-tok2vec options as that run",
     )
+    ap.add_argument(
+        "--silver",
+        type=Path,
+        default=None,
+        metavar="SILVER.spacy",
+        help="add silver parser training sentences (scripts/silver_base.py; its silver.json "
+        "must lie next to it); a refit must use the same file as its selection run",
+    )
     ap.add_argument("--verify-only", action="store_true", help="check the input hashes and stop")
     train_or_not = ap.add_mutually_exclusive_group()
     train_or_not.add_argument(
@@ -1623,7 +1673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise RecipeError(
                     "--refit-on-dev needs its own --build-dir, not the selection run's"
                 )
-            selection = selection_run(args.refit_on_dev.resolve())
+            selection = selection_run(args.refit_on_dev.resolve(), finished=not args.train_only)
             for key, value in (("seed", args.seed), ("dev_fraction", args.dev_fraction)):
                 if selection["split"].get(key) != value:
                     raise RecipeError(
@@ -1662,6 +1712,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "treebank files or --no-conversational?); rerun the selection run first"
             )
         overrides = {}
+        silver_used = selection["split"].get("silver") if selection is not None else None
+        if args.silver is not None:
+            split["silver"] = add_silver(args.silver.resolve(), build)
+            (build / "split.json").write_text(
+                json.dumps(split, indent=1, ensure_ascii=False), encoding="utf-8"
+            )
+            overrides["paths.train"] = str(build / SILVER_TRAIN_DIR)
+        if selection is not None and (silver_used or {}).get("sha256") != (
+            split.get("silver") or {}
+        ).get("sha256"):
+            raise RecipeError(
+                "a refit must use the same --silver file as its selection run "
+                f"(selection run: {(silver_used or {}).get('sha256', 'none')})"
+            )
         for item in args.overrides:
             key, sep, value = item.partition("=")
             if not sep:

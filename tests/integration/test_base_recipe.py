@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 pretrain_base = importlib.import_module("pretrain_base")
 train_base = importlib.import_module("train_base")
+silver_base = importlib.import_module("silver_base")
 
 PAGE = """<html><head><title>Help</title><script>var x = "de kat is op de mat en niet weg";</script></head>
 <body><h1>Tabellen</h1>
@@ -148,6 +149,14 @@ def test_refit_needs_a_finished_selection_run(tmp_path):
     with pytest.raises(train_base.RecipeError) as err:
         train_base.selection_run(tmp_path)
     assert "itself a refit" in _message(err)
+
+
+def test_a_train_only_refit_may_start_while_its_selection_run_trains(tmp_path):
+    (tmp_path / "split.json").write_text(json.dumps({"refit_on_dev": False}))
+    assert train_base.selection_run(tmp_path, finished=False)["metrics"] == {}
+    with pytest.raises(train_base.RecipeError) as err:
+        train_base.selection_run(tmp_path)
+    assert "finished --tune run" in _message(err)
 
 
 def test_refit_reports_the_selection_runs_dev_figures(tmp_path):
@@ -309,3 +318,105 @@ def test_supertagger_needs_parsed_examples():
     unparsed = [Example(nlp.make_doc("Ik bel u"), Doc(nlp.vocab, words=["Ik", "bel", "u"]))]
     with pytest.raises(ValueError, match="no dependency parses"):
         nlp.initialize(lambda: unparsed)
+
+
+def test_bilstm_experiment_config_builds():
+    from spacy import util
+
+    train_base.register_augmenter()
+    cfg = util.load_config(ROOT / "configs" / "base" / "config_bilstm.cfg", interpolate=False)
+    nlp = util.load_model_from_config(cfg, auto_fill=True, validate=True)
+    assert "parser" in nlp.get_pipe("tok2vec").listening_components
+
+
+class _Teacher:
+    """Stands in for a trained pipeline: parses every text with fixed trees."""
+
+    def __init__(self, trees: dict[str, tuple[list[int], list[str]]]):
+        import spacy
+
+        self.pipe_names = ["tok2vec", "parser"]
+        self.vocab = spacy.blank("nl").vocab
+        self.trees = trees
+
+    def pipe(self, texts, batch_size, disable):
+        from spacy.tokens import Doc
+
+        for text in texts:
+            heads, deps = self.trees[text]
+            words = text.split()
+            yield Doc(self.vocab, words=words, heads=heads, deps=deps)
+
+
+def test_silver_keeps_only_whole_sentences_all_teachers_parse_alike():
+    agreed = "Klik op OK ."
+    disputed = "Kies een map ."
+    fragment = "het menu Extra"
+    two = "Sluit het venster . Open het bestand ."
+    tree = {
+        agreed: ([0, 2, 0, 0], ["ROOT", "case", "obl", "punct"]),
+        disputed: ([0, 2, 0, 0], ["ROOT", "det", "obj", "punct"]),
+        fragment: ([1, 1, 1], ["det", "ROOT", "flat"]),
+        # two sentences; the teachers agree on the second, not on the first
+        two: ([0, 2, 0, 0, 4, 6, 4, 4], ["ROOT", "det", "obj", "punct"] * 2),
+    }
+    other = dict(tree)
+    other[disputed] = ([0, 2, 0, 0], ["ROOT", "det", "obl", "punct"])
+    other[two] = ([0, 0, 0, 0, 4, 6, 4, 4], ["ROOT", "det", "obj", "punct"] * 2)
+    teachers = [_Teacher(tree), _Teacher(tree), _Teacher(other)]
+    counts = {"sentences": 0}
+    kept = list(silver_base.agreed_sentences(list(tree), teachers, counts))
+    assert counts["sentences"] == 5
+    assert [words for words, *_ in kept] == [agreed.split(), ["Open", "het", "bestand", "."]]
+    # heads are indices within the kept sentence, not within the paragraph
+    assert kept[1][2] == [0, 2, 0, 0]
+    assert kept[0][1][-1] is False
+
+
+def test_silver_file_must_match_its_record(tmp_path):
+    silver = tmp_path / "silver.spacy"
+    silver.write_bytes(b"not the recorded file")
+    (tmp_path / "silver.json").write_text(json.dumps({"sha256": "0" * 64}))
+    with pytest.raises(train_base.RecipeError) as err:
+        train_base.add_silver(silver, tmp_path)
+    assert "differs from the hash" in _message(err)
+
+
+def test_silver_and_treebank_share_one_training_folder(tmp_path):
+    silver = tmp_path / "silver" / "silver.spacy"
+    silver.parent.mkdir()
+    silver.write_bytes(b"silver")
+    info = {"sha256": train_base.sha256_of(silver), "sentences": 1, "words": 3}
+    info |= {"teachers": [], "raw_text": {}}
+    (silver.parent / "silver.json").write_text(json.dumps(info))
+    (tmp_path / "train.spacy").write_bytes(b"gold")
+    recorded = train_base.add_silver(silver, tmp_path)
+    folder = tmp_path / train_base.SILVER_TRAIN_DIR
+    assert sorted(p.name for p in folder.iterdir()) == ["silver.spacy", "train.spacy"]
+    assert recorded["words"] == 3
+
+
+def test_speech_variant_of_a_silver_sentence_leaves_tags_and_morphology_missing():
+    import random
+
+    import spacy
+    from spacy.tokens import Doc
+    from spacy.training import Example
+
+    nlp = spacy.blank("nl")
+    silver = Doc(
+        nlp.vocab,
+        words=["Klik", "op", "OK", "."],
+        heads=[0, 2, 0, 0],
+        deps=["ROOT", "case", "obl", "punct"],
+    )
+    example = Example(nlp.make_doc(silver.text), silver)
+    variant = train_base.make_speech_variant(
+        nlp, example, lower=True, drop_punct=True, fillers=["eh"], rng=random.Random(0)
+    )
+    words = [t.text for t in variant.reference]
+    assert words == ["eh", "klik", "op", "ok"]  # the punct label marks what to drop
+    # an empty morph string would become the analysis "no features", a label the
+    # morphologizer would learn; only the inserted filler is analysed
+    assert variant.get_aligned("MORPH", as_string=True)[1:] == ["", "", ""]
+    assert variant.get_aligned("POS", as_string=True) == ["INTJ", "", "", ""]
