@@ -77,7 +77,11 @@ def sentence_trees(doc) -> dict[tuple[int, int], tuple[tuple[int, str], ...]]:
 def agreed_sentences(
     texts: list[str], teachers: list, counts: dict[str, int]
 ) -> Iterator[tuple[list, list, list, list]]:
-    """Yield (words, spaces, heads, deps) of every sentence all teachers parse alike."""
+    """Yield (words, spaces, heads, deps) of every sentence all teachers parse alike.
+
+    counts["sentences"] is raised by the number of sentences the first teacher finds, so
+    that the caller can report the share kept while the sentences stream past.
+    """
     streams = [
         nlp.pipe(
             texts,
@@ -107,6 +111,29 @@ def agreed_sentences(
             yield words, spaces, heads, deps
 
 
+def teacher_split(model_dir: Path) -> dict:
+    """The treebank split a teacher was trained on, from its train_base build dir.
+
+    A teacher is a checkpoint of a scripts/train_base.py run (BUILD/training/model-best);
+    train_base checks these records against the student's split, so that no teacher has
+    seen the student's internal dev sentences.
+    """
+    split_path = model_dir.parent.parent / "split.json"
+    if not split_path.is_file():
+        raise SystemExit(
+            f"[silver_base] error: {model_dir} is not a checkpoint of a scripts/train_base.py "
+            f"run ({split_path} not found)"
+        )
+    split = json.loads(split_path.read_text("utf-8"))
+    dev_ids = "\n".join(split["dev_sent_ids"])
+    return {
+        "seed": split["seed"],
+        "dev_fraction": split["dev_fraction"],
+        "refit_on_dev": bool(split.get("refit_on_dev")),
+        "dev_sent_ids_sha256": hashlib.sha256(dev_ids.encode("utf-8")).hexdigest(),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -124,9 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = documentation_paragraphs(args.raw_text)
     log(f"{len(texts)} documentation paragraphs, {sum(len(t.split()) for t in texts)} words")
     teachers = []
+    splits = []
     for path in args.teachers:
         if not (path / "meta.json").is_file():
             raise SystemExit(f"[silver_base] error: no spaCy pipeline at {path}")
+        splits.append(teacher_split(path))
         teachers.append(spacy.load(path))
     vocab = teachers[0].vocab
     counts = {"sentences": 0}
@@ -141,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     n_words = n_sents = 0
     for words, spaces, heads, deps in kept:
         if n_words + len(words) > args.max_words:
-            continue
+            continue  # a shorter sentence further on may still fit under the limit
         doc = Doc(vocab, words=words, spaces=spaces, heads=heads, deps=deps)
         db.add(doc)
         n_words += len(words)
@@ -167,8 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "path": str(p),
                 "config_sha256": sha256_of(p / "config.cfg"),
                 "parser_sha256": sha256_of(p / "parser" / "model"),
+                "split": t_split,
             }
-            for p in args.teachers
+            for p, t_split in zip(args.teachers, splits, strict=True)
         ],
         "seed": args.seed,
         "max_words": args.max_words,

@@ -1137,22 +1137,42 @@ PRETRAIN_INFO = "pretrained_tok2vec.json"
 SILVER_TRAIN_DIR = "train_with_silver"
 
 
-def add_silver(silver: Path, build: Path) -> dict:
-    """Put train.spacy and the silver sentences in one folder for spaCy's corpus reader."""
+SILVER_INFO = "silver_used.json"
+
+
+def silver_record(silver: Path, dev_sent_ids: Sequence[str]) -> dict:
+    """Check a silver file against its silver.json and this run's internal dev split."""
     info_path = silver.parent / "silver.json"
-    if not silver.is_file() or not info_path.is_file():
-        raise RecipeError(f"--silver: {silver} or {info_path} not found (scripts/silver_base.py)")
+    for path in (silver, info_path):
+        if not path.is_file():
+            raise RecipeError(f"--silver: {path} not found (made by scripts/silver_base.py)")
     info = json.loads(info_path.read_text("utf-8"))
     if info.get("sha256") != sha256_of(silver):
         raise RecipeError(f"--silver: {silver} differs from the hash in {info_path}")
+    # the teachers must not have seen this run's dev split: same split, no refits
+    dev_ids = sha256_text("\n".join(dev_sent_ids))
+    for teacher in info.get("teachers", []):
+        t_split = teacher.get("split") or {}
+        if t_split.get("refit_on_dev") or t_split.get("dev_sent_ids_sha256") != dev_ids:
+            raise RecipeError(
+                f"--silver: teacher {teacher.get('path')} in {info_path} was not trained on "
+                "this run's split with its dev sentences held out (a refit, or another split)"
+            )
+    return {k: info[k] for k in ("sha256", "sentences", "words", "teachers", "raw_text")}
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def add_silver(silver: Path, build: Path) -> None:
+    """Put train.spacy and the silver sentences in one folder for spaCy's corpus reader."""
     folder = build / SILVER_TRAIN_DIR
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir()
     shutil.copyfile(build / "train.spacy", folder / "train.spacy")
     shutil.copyfile(silver, folder / "silver.spacy")
-    log(f"silver: {info['sentences']} sentences / {info['words']} words added to training")
-    return {k: info[k] for k in ("sha256", "sentences", "words", "teachers", "raw_text")}
 
 
 def selection_run(build: Path, *, finished: bool = True) -> dict:
@@ -1164,14 +1184,52 @@ def selection_run(build: Path, *, finished: bool = True) -> dict:
     metrics_path, split_path = build / "metrics.json", build / "split.json"
     if not split_path.is_file() or (finished and not metrics_path.is_file()):
         raise RecipeError(
-            f"--refit-on-dev expects the build dir of a finished --tune run "
-            f"(with metrics.json and split.json); not found in {build}"
+            "--refit-on-dev expects the build dir of a "
+            + (
+                "finished --tune run (with metrics.json and split.json)"
+                if finished
+                else "--tune run (with split.json)"
+            )
+            + f"; not found in {build}"
         )
     split = json.loads(split_path.read_text(encoding="utf-8"))
     if split.get("refit_on_dev"):
         raise RecipeError(f"{build} is itself a refit, not a selection run")
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     return {"metrics": metrics, "split": split}
+
+
+# what a refit may change with respect to its selection run
+_REFIT_FREE = {("paths",), ("training", "patience")}
+
+
+def check_refit_config(selection_build: Path, refit_model: Path) -> None:
+    """A refit must have trained with its selection run's settings (data paths and early
+    stopping aside), also when it started before that run finished (--train-only)."""
+    from spacy import util
+
+    chosen = selection_build / "training" / "model-best" / "config.cfg"
+    if not chosen.is_file():
+        raise RecipeError(f"no model-best/config.cfg in {selection_build / 'training'}")
+
+    def settings(path: Path) -> dict:
+        cfg = util.load_config(path, interpolate=False)
+        flat = {}
+        for section, values in cfg.items():
+            if (section,) in _REFIT_FREE:
+                continue
+            for key, value in values.items() if isinstance(values, dict) else []:
+                if (section, key) not in _REFIT_FREE:
+                    flat[f"{section}.{key}"] = value
+        return flat
+
+    a, b = settings(chosen), settings(refit_model / "config.cfg")
+    differ = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    if differ:
+        raise RecipeError(
+            f"the refit in {refit_model} was trained with other settings than its selection "
+            f"run {selection_build} ({', '.join(differ[:5])}); refit again"
+        )
 
 
 def selection_metrics(selection: dict, refit_metrics: dict) -> dict:
@@ -1713,12 +1771,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         overrides = {}
         silver_used = selection["split"].get("silver") if selection is not None else None
-        if args.silver is not None:
-            split["silver"] = add_silver(args.silver.resolve(), build)
+        given = (
+            silver_record(args.silver.resolve(), split["dev_sent_ids"])
+            if args.silver is not None
+            else None
+        )
+        silver_info_path = build / SILVER_INFO
+        if args.skip_train:
+            # the model in --build-dir was trained with (or without) silver: say so again
+            trained_with = (
+                json.loads(silver_info_path.read_text("utf-8"))
+                if silver_info_path.is_file()
+                else None
+            )
+            if (trained_with or {}).get("sha256") != (given or {}).get("sha256"):
+                raise RecipeError(
+                    f"the model in {build} was trained with --silver "
+                    f"{(trained_with or {}).get('sha256', 'none')}; give the same --silver "
+                    "file (or none) to --skip-train"
+                )
+        else:
+            silver_info_path.unlink(missing_ok=True)
+            if given is not None:
+                assert args.silver is not None
+                add_silver(args.silver.resolve(), build)
+                silver_info_path.write_text(json.dumps(given, indent=1), encoding="utf-8")
+                log(f"silver: {given['sentences']} sentences / {given['words']} words added")
+        if given is not None:
+            overrides["paths.train"] = str(build / SILVER_TRAIN_DIR)
+            split["silver"] = given
             (build / "split.json").write_text(
                 json.dumps(split, indent=1, ensure_ascii=False), encoding="utf-8"
             )
-            overrides["paths.train"] = str(build / SILVER_TRAIN_DIR)
         if selection is not None and (silver_used or {}).get("sha256") != (
             split.get("silver") or {}
         ).get("sha256"):
@@ -1756,6 +1840,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not model_dir.exists():
             raise RecipeError(f"no trained model at {model_dir}; run without --skip-train")
         register_augmenter()
+        if selection is not None and not args.train_only:
+            check_refit_config(args.refit_on_dev.resolve(), model_dir)
         if args.train_only:
             log(f"trained {model_dir}; not evaluated (--train-only)")
             return 0

@@ -327,6 +327,8 @@ def test_bilstm_experiment_config_builds():
     cfg = util.load_config(ROOT / "configs" / "base" / "config_bilstm.cfg", interpolate=False)
     nlp = util.load_model_from_config(cfg, auto_fill=True, validate=True)
     assert "parser" in nlp.get_pipe("tok2vec").listening_components
+    assert any(node.name.startswith("lstm") for node in nlp.get_pipe("parser").model.walk())
+    assert not any(node.name.startswith("lstm") for node in nlp.get_pipe("tagger").model.walk())
 
 
 class _Teacher:
@@ -375,25 +377,90 @@ def test_silver_keeps_only_whole_sentences_all_teachers_parse_alike():
 
 def test_silver_file_must_match_its_record(tmp_path):
     silver = tmp_path / "silver.spacy"
+    with pytest.raises(train_base.RecipeError) as err:
+        train_base.silver_record(silver, [])
+    assert str(silver) in _message(err)
     silver.write_bytes(b"not the recorded file")
     (tmp_path / "silver.json").write_text(json.dumps({"sha256": "0" * 64}))
     with pytest.raises(train_base.RecipeError) as err:
-        train_base.add_silver(silver, tmp_path)
+        train_base.silver_record(silver, [])
     assert "differs from the hash" in _message(err)
 
 
-def test_silver_and_treebank_share_one_training_folder(tmp_path):
+def _silver(tmp_path, teacher_split):
     silver = tmp_path / "silver" / "silver.spacy"
-    silver.parent.mkdir()
+    silver.parent.mkdir(parents=True)
     silver.write_bytes(b"silver")
     info = {"sha256": train_base.sha256_of(silver), "sentences": 1, "words": 3}
-    info |= {"teachers": [], "raw_text": {}}
+    info |= {"teachers": [{"path": "t", "split": teacher_split}], "raw_text": {}}
     (silver.parent / "silver.json").write_text(json.dumps(info))
+    return silver
+
+
+def test_silver_teachers_must_not_have_seen_the_dev_split(tmp_path):
+    dev = ["s1", "s2"]
+    same = {"refit_on_dev": False, "dev_sent_ids_sha256": train_base.sha256_text("s1\ns2")}
+    assert train_base.silver_record(_silver(tmp_path / "a", same), dev)["words"] == 3
+    for bad in ({**same, "refit_on_dev": True}, {**same, "dev_sent_ids_sha256": "0" * 64}):
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        with pytest.raises(train_base.RecipeError) as err:
+            train_base.silver_record(_silver(folder, bad), dev)
+        assert "teacher t" in _message(err)
+
+
+def test_silver_and_treebank_share_one_training_folder(tmp_path):
+    silver = _silver(tmp_path, {})
     (tmp_path / "train.spacy").write_bytes(b"gold")
-    recorded = train_base.add_silver(silver, tmp_path)
+    train_base.add_silver(silver, tmp_path)
     folder = tmp_path / train_base.SILVER_TRAIN_DIR
     assert sorted(p.name for p in folder.iterdir()) == ["silver.spacy", "train.spacy"]
-    assert recorded["words"] == 3
+
+
+def _checkpoint(folder: Path, **training) -> Path:
+    from spacy import util
+
+    cfg = util.load_config(ROOT / "configs" / "base" / "config.cfg", interpolate=False)
+    cfg["paths"]["train"] = str(folder / "train.spacy")
+    for key, value in training.items():
+        cfg["training"][key] = value
+    folder.mkdir(parents=True)
+    cfg.to_disk(folder / "config.cfg")
+    return folder
+
+
+def test_refit_must_have_used_its_selection_runs_settings(tmp_path):
+    _checkpoint(tmp_path / "select" / "training" / "model-best")
+    # data paths and early stopping may differ
+    same = _checkpoint(tmp_path / "refit1", patience=0)
+    train_base.check_refit_config(tmp_path / "select", same)
+    other = _checkpoint(tmp_path / "refit2", patience=0, dropout=0.3)
+    with pytest.raises(train_base.RecipeError) as err:
+        train_base.check_refit_config(tmp_path / "select", other)
+    assert "training.dropout" in _message(err)
+
+
+def test_speech_variant_of_a_treebank_sentence_keeps_its_empty_analyses():
+    import random
+
+    import spacy
+    from spacy.tokens import Doc
+    from spacy.training import Example
+
+    nlp = spacy.blank("nl")
+    gold = Doc(
+        nlp.vocab,
+        words=["Klik", "op", "OK", "."],
+        pos=["VERB", "ADP", "PROPN", "PUNCT"],
+        morphs=["VerbForm=Fin", "", "", ""],
+        heads=[0, 2, 0, 0],
+        deps=["ROOT", "case", "obl", "punct"],
+    )
+    example = Example(nlp.make_doc(gold.text), gold)
+    variant = train_base.make_speech_variant(
+        nlp, example, lower=True, drop_punct=True, fillers=[], rng=random.Random(0)
+    )
+    # an annotated token without features keeps the analysis "no features" ("_")
+    assert variant.get_aligned("MORPH", as_string=True) == ["VerbForm=Fin", "_", "_"]
 
 
 def test_speech_variant_of_a_silver_sentence_leaves_tags_and_morphology_missing():
@@ -420,3 +487,14 @@ def test_speech_variant_of_a_silver_sentence_leaves_tags_and_morphology_missing(
     # morphologizer would learn; only the inserted filler is analysed
     assert variant.get_aligned("MORPH", as_string=True)[1:] == ["", "", ""]
     assert variant.get_aligned("POS", as_string=True) == ["INTJ", "", "", ""]
+
+
+@pytest.mark.skipif(
+    not train_base.DEFAULT_UD_DIR.is_dir(), reason="needs the UD treebanks in ../shared/ud-dutch"
+)
+def test_skip_train_refuses_to_package_without_the_silver_the_model_was_trained_with(
+    tmp_path, capsys
+):
+    (tmp_path / train_base.SILVER_INFO).write_text(json.dumps({"sha256": "ab" * 32}))
+    assert train_base.main(["--tune", "--build-dir", str(tmp_path), "--skip-train"]) == 2
+    assert "was trained with --silver " + "ab" * 32 in capsys.readouterr().err

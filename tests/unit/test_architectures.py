@@ -64,6 +64,15 @@ def test_registered_under_its_versioned_name() -> None:
     assert spacy.registry.architectures.get(CONTEXTUAL_LISTENER) is build_contextual_listener
 
 
+def test_declared_as_an_entry_point_so_spacy_finds_it_without_klantfocus() -> None:
+    from importlib.metadata import entry_points
+
+    declared = {ep.name: ep.value for ep in entry_points(group="spacy_architectures")}
+    assert declared.get(CONTEXTUAL_LISTENER) == (
+        "klantfocus.pipeline.architectures:build_contextual_listener"
+    )
+
+
 def test_odd_width_is_refused() -> None:
     with pytest.raises(ValueError, match="even"):
         build_contextual_listener(width=33)

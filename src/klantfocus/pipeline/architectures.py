@@ -18,17 +18,18 @@ CONTEXTUAL_LISTENER = "klantfocus.ContextualListener.v1"
 
 @registry.architectures(CONTEXTUAL_LISTENER)
 def build_contextual_listener(
-    width: int, upstream: str = "*", depth: int = 1, dropout: float = 0.0
+    width: int, *, upstream: str = "*", depth: int = 1, dropout: float = 0.0
 ) -> Model[list[Doc], list[Floats2d]]:
     """A tok2vec listener followed by a residual bidirectional LSTM of its own.
 
     The shared CNN encoder sees each word with a window of a few words on either side,
     which is enough for tagging but short for attachment decisions (a prepositional
     phrase at the end of a long Dutch sentence, the subject of a verb-final clause).
-    The LSTM gives the component listening through it the whole sentence as context,
-    while the residual connection keeps the shared features unchanged at the start of
-    training. Its weights belong to the listening component, not to the shared tok2vec,
-    so a pretrained tok2vec loads as before.
+    The LSTM gives the component listening through it the whole sentence as context; the
+    residual connection adds its output to the shared features rather than replacing
+    them, so the component keeps direct access to what the (pretrained) tok2vec learned.
+    The LSTM's weights belong to the listening component, not to the shared tok2vec, so
+    a pretrained tok2vec loads as before.
 
     width: the upstream tok2vec's output width (the LSTM keeps it: ``width // 2`` per
     direction); upstream: the tok2vec component's name ("*" for any); depth: stacked
