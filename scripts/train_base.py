@@ -1199,8 +1199,10 @@ def selection_run(build: Path, *, finished: bool = True) -> dict:
     return {"metrics": metrics, "split": split}
 
 
-# what a refit may change with respect to its selection run
-_REFIT_FREE = {("paths",), ("training", "patience")}
+# what a refit may change with respect to its selection run: data paths, early stopping
+# and the random seed (not a setting chosen on dev; refits with other seeds measure the
+# recipe's spread)
+_REFIT_FREE = {("paths",), ("training", "patience"), ("system", "seed")}
 
 
 def check_refit_config(selection_build: Path, refit_model: Path) -> None:
