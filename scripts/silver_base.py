@@ -20,12 +20,16 @@ The teachers never saw the internal dev split or the held-out test file.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import train_base
+from train_base import sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent
 TREEBANK_SOURCE = "treebank training split"
@@ -37,14 +41,6 @@ SENTENCE_END = {".", "!", "?"}
 
 def log(msg: str) -> None:
     print(f"[silver_base] {msg}", flush=True)
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def documentation_paragraphs(raw: Path) -> list[str]:
@@ -125,12 +121,11 @@ def teacher_split(model_dir: Path) -> dict:
             f"run ({split_path} not found)"
         )
     split = json.loads(split_path.read_text("utf-8"))
-    dev_ids = "\n".join(split["dev_sent_ids"])
     return {
         "seed": split["seed"],
         "dev_fraction": split["dev_fraction"],
         "refit_on_dev": bool(split.get("refit_on_dev")),
-        "dev_sent_ids_sha256": hashlib.sha256(dev_ids.encode("utf-8")).hexdigest(),
+        "dev_sent_ids_sha256": train_base.dev_ids_sha256(split["dev_sent_ids"]),
     }
 
 

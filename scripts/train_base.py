@@ -1150,7 +1150,7 @@ def silver_record(silver: Path, dev_sent_ids: Sequence[str]) -> dict:
     if info.get("sha256") != sha256_of(silver):
         raise RecipeError(f"--silver: {silver} differs from the hash in {info_path}")
     # the teachers must not have seen this run's dev split: same split, no refits
-    dev_ids = sha256_text("\n".join(dev_sent_ids))
+    dev_ids = dev_ids_sha256(dev_sent_ids)
     for teacher in info.get("teachers", []):
         t_split = teacher.get("split") or {}
         if t_split.get("refit_on_dev") or t_split.get("dev_sent_ids_sha256") != dev_ids:
@@ -1161,8 +1161,9 @@ def silver_record(silver: Path, dev_sent_ids: Sequence[str]) -> dict:
     return {k: info[k] for k in ("sha256", "sentences", "words", "teachers", "raw_text")}
 
 
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def dev_ids_sha256(dev_sent_ids: Sequence[str]) -> str:
+    """One hash for an internal dev split (how silver.json records its teachers' splits)."""
+    return hashlib.sha256("\n".join(dev_sent_ids).encode("utf-8")).hexdigest()
 
 
 def add_silver(silver: Path, build: Path) -> None:

@@ -399,7 +399,7 @@ def _silver(tmp_path, teacher_split):
 
 def test_silver_teachers_must_not_have_seen_the_dev_split(tmp_path):
     dev = ["s1", "s2"]
-    same = {"refit_on_dev": False, "dev_sent_ids_sha256": train_base.sha256_text("s1\ns2")}
+    same = {"refit_on_dev": False, "dev_sent_ids_sha256": train_base.dev_ids_sha256(["s1", "s2"])}
     assert train_base.silver_record(_silver(tmp_path / "a", same), dev)["words"] == 3
     for bad in ({**same, "refit_on_dev": True}, {**same, "dev_sent_ids_sha256": "0" * 64}):
         folder = tmp_path / str(len(list(tmp_path.iterdir())))
