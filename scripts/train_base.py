@@ -363,14 +363,18 @@ def convert(
         },
         "dev_sent_ids": [s["sent_id"] for s in dev],
     }
-    (build / "split.json").write_text(
-        json.dumps(info, indent=1, ensure_ascii=False), encoding="utf-8"
-    )
+    write_split(build, info)
     log(
         "converted: train {train[sentences]} sents / {train[words]} words, dev {dev[sentences]} / "
         "{dev[words]}, held-out test {test[sentences]} / {test[words]}".format(**info)
     )
     return info
+
+
+def write_split(build: Path, info: dict) -> None:
+    (build / "split.json").write_text(
+        json.dumps(info, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
 
 
 # --------------------------------------------------------------------------- augmentation
@@ -1135,9 +1139,7 @@ PRETRAIN_INFO = "pretrained_tok2vec.json"
 
 
 SILVER_TRAIN_DIR = "train_with_silver"
-
-
-SILVER_INFO = "silver_used.json"
+SILVER_INFO = "silver_used.json"  # in a build dir: the silver its model was trained with
 
 
 def silver_record(silver: Path, dev_sent_ids: Sequence[str]) -> dict:
@@ -1159,6 +1161,11 @@ def silver_record(silver: Path, dev_sent_ids: Sequence[str]) -> dict:
                 "this run's split with its dev sentences held out (a refit, or another split)"
             )
     return {k: info[k] for k in ("sha256", "sentences", "words", "teachers", "raw_text")}
+
+
+def silver_sha(record: dict | None) -> str:
+    """The silver file a run used, by hash ("none" for a run without silver)."""
+    return (record or {}).get("sha256", "none")
 
 
 def dev_ids_sha256(dev_sent_ids: Sequence[str]) -> str:
@@ -1197,7 +1204,11 @@ def selection_run(build: Path, *, finished: bool = True) -> dict:
     if split.get("refit_on_dev"):
         raise RecipeError(f"{build} is itself a refit, not a selection run")
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
-    return {"metrics": metrics, "split": split}
+    # read from the record written when it trained: split.json is rewritten by every
+    # later --skip-train of that build dir
+    silver_path = build / SILVER_INFO
+    silver = json.loads(silver_path.read_text("utf-8")) if silver_path.is_file() else None
+    return {"metrics": metrics, "split": split, "silver": silver}
 
 
 # what a refit may change with respect to its selection run: data paths, early stopping
@@ -1773,12 +1784,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "treebank files or --no-conversational?); rerun the selection run first"
             )
         overrides = {}
-        silver_used = selection["split"].get("silver") if selection is not None else None
-        given = (
-            silver_record(args.silver.resolve(), split["dev_sent_ids"])
-            if args.silver is not None
-            else None
-        )
+        silver = args.silver.resolve() if args.silver is not None else None
+        given = silver_record(silver, split["dev_sent_ids"]) if silver is not None else None
         silver_info_path = build / SILVER_INFO
         if args.skip_train:
             # the model in --build-dir was trained with (or without) silver: say so again
@@ -1787,32 +1794,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if silver_info_path.is_file()
                 else None
             )
-            if (trained_with or {}).get("sha256") != (given or {}).get("sha256"):
+            if silver_sha(trained_with) != silver_sha(given):
                 raise RecipeError(
-                    f"the model in {build} was trained with --silver "
-                    f"{(trained_with or {}).get('sha256', 'none')}; give the same --silver "
-                    "file (or none) to --skip-train"
+                    f"the model in {build} was trained with --silver {silver_sha(trained_with)}; "
+                    "give the same --silver file (or none) to --skip-train"
                 )
         else:
             silver_info_path.unlink(missing_ok=True)
-            if given is not None:
-                assert args.silver is not None
-                add_silver(args.silver.resolve(), build)
+            if silver is not None and given is not None:
+                add_silver(silver, build)
                 silver_info_path.write_text(json.dumps(given, indent=1), encoding="utf-8")
                 log(f"silver: {given['sentences']} sentences / {given['words']} words added")
         if given is not None:
             overrides["paths.train"] = str(build / SILVER_TRAIN_DIR)
             split["silver"] = given
-            (build / "split.json").write_text(
-                json.dumps(split, indent=1, ensure_ascii=False), encoding="utf-8"
-            )
-        if selection is not None and (silver_used or {}).get("sha256") != (
-            split.get("silver") or {}
-        ).get("sha256"):
-            raise RecipeError(
-                "a refit must use the same --silver file as its selection run "
-                f"(selection run: {(silver_used or {}).get('sha256', 'none')})"
-            )
+            write_split(build, split)
+        if selection is not None:
+            silver_used = selection["silver"]
+            if silver_sha(silver_used) != silver_sha(given):
+                raise RecipeError(
+                    "a refit must use the same --silver file as its selection run "
+                    f"(selection run: {silver_sha(silver_used)})"
+                )
         for item in args.overrides:
             key, sep, value = item.partition("=")
             if not sep:

@@ -159,6 +159,15 @@ def test_a_train_only_refit_may_start_while_its_selection_run_trains(tmp_path):
     assert "finished --tune run" in _message(err)
 
 
+def test_selection_runs_silver_comes_from_its_training_record_not_split_json(tmp_path):
+    # a later --skip-train of the selection run rewrites split.json without the silver
+    (tmp_path / "split.json").write_text(json.dumps({"refit_on_dev": False}))
+    assert train_base.selection_run(tmp_path, finished=False)["silver"] is None
+    (tmp_path / train_base.SILVER_INFO).write_text(json.dumps({"sha256": "ab" * 32}))
+    silver = train_base.selection_run(tmp_path, finished=False)["silver"]
+    assert train_base.silver_sha(silver) == "ab" * 32
+
+
 def test_refit_reports_the_selection_runs_dev_figures(tmp_path):
     held_out = {"pos_acc": 0.95, "dep_las": 0.76}
     (tmp_path / "metrics.json").write_text(
